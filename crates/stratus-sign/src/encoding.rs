@@ -1,0 +1,59 @@
+//! Percent-encoding and tolerant percent-decoding used by the canonical form.
+
+use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
+/// Every byte except the RFC 3986 unreserved set (`A-Z a-z 0-9 - _ . ~`).
+const NOT_UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// Percent-encode `s` the way the canonical request needs it.
+///
+/// The RFC 3986 unreserved characters `A-Z a-z 0-9 - _ . ~` are kept; every other byte of the
+/// UTF-8 form becomes `%XX` with upper-case hex digits. A space therefore becomes `%20`
+/// (never `+`), `:` becomes `%3A` and `/` becomes `%2F`.
+///
+/// This is public because the client builds request paths (for example a function URN as a
+/// single path segment) with the same rule, which makes the wire form already canonical.
+///
+/// ```
+/// assert_eq!(stratus_sign::encode_component("my func:1/ä"), "my%20func%3A1%2F%C3%A4");
+/// ```
+pub fn encode_component(s: &str) -> String {
+    utf8_percent_encode(s, NOT_UNRESERVED).to_string()
+}
+
+/// Percent-decode `s` byte by byte.
+///
+/// A `%` that is not followed by two hex digits is kept as a literal `%` (the sequence is left
+/// untouched), `+` is *not* turned into a space, and bytes that do not form valid UTF-8 after
+/// decoding are replaced with U+FFFD, like Python's `urllib.parse.unquote` does.
+pub(crate) fn decode_lossy(s: &str) -> String {
+    percent_decode_str(s).decode_utf8_lossy().into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_unreserved_only() {
+        assert_eq!(encode_component("AZaz09-_.~"), "AZaz09-_.~");
+        assert_eq!(encode_component(" !'()*+,;=:@/?#[]&%"), "%20%21%27%28%29%2A%2B%2C%3B%3D%3A%40%2F%3F%23%5B%5D%26%25");
+        assert_eq!(encode_component("é"), "%C3%A9");
+        assert_eq!(encode_component(""), "");
+    }
+
+    #[test]
+    fn decoding_is_tolerant() {
+        assert_eq!(decode_lossy("a%20b"), "a b");
+        assert_eq!(decode_lossy("a+b"), "a+b");
+        assert_eq!(decode_lossy("%zz%4"), "%zz%4");
+        assert_eq!(decode_lossy("%"), "%");
+        assert_eq!(decode_lossy("%3a%3A"), "::");
+        assert_eq!(decode_lossy("%C3%A9"), "é");
+        assert_eq!(decode_lossy("%FF"), "\u{FFFD}");
+    }
+}

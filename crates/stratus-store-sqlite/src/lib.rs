@@ -1,0 +1,422 @@
+//! The embedded SQLite store (WAL mode). All SQL of the default backend lives here.
+//!
+//! One connection guarded by a mutex serves every call on the blocking thread pool;
+//! SQLite serialises writers anyway, and the invocation hot path never reaches the store.
+
+use anyhow::Context;
+use async_trait::async_trait;
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use stratus_store::*;
+use stratus_types::FunctionSpec;
+
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+
+/// SQLite-backed `Store`.
+#[derive(Clone)]
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and applies pending migrations.
+    pub fn open(path: &Path) -> anyhow::Result<Self> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).with_context(|| format!("create {}", dir.display()))?;
+        }
+        let mut conn = Connection::open(path).with_context(|| format!("open {}", path.display()))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        // FULL makes each commit durable on its own (a create that returned survives a crash).
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        migrate(&mut conn)?;
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    async fn run<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = conn.lock().map_err(|_| anyhow::anyhow!("store connection poisoned"))?;
+            f(&mut guard)
+        })
+        .await
+        .map_err(|e| StoreError::Internal(e.into()))?
+    }
+}
+
+fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql).with_context(|| format!("migration {}", i + 1))?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+fn internal(e: impl Into<anyhow::Error>) -> StoreError {
+    StoreError::Internal(e.into())
+}
+
+fn now() -> String {
+    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+fn spec_json(spec: &FunctionSpec) -> StoreResult<String> {
+    serde_json::to_string(spec).map_err(internal)
+}
+
+fn record_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String, i64, String, String)> {
+    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?))
+}
+
+fn to_record((id, project_id, revision, created_at, spec): (String, String, i64, String, String)) -> StoreResult<FunctionRecord> {
+    let latest: FunctionSpec = serde_json::from_str(&spec).map_err(internal)?;
+    Ok(FunctionRecord {
+        id,
+        project_id,
+        revision,
+        created_at,
+        latest,
+    })
+}
+
+const SELECT_FUNCTION: &str = "SELECT f.id, f.project_id, f.revision, f.created_at, v.spec \
+     FROM functions f JOIN function_versions v ON v.function_id = f.id AND v.version = 'latest'";
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn ensure_project(&self, project_id: &str) -> StoreResult<()> {
+        let id = project_id.to_string();
+        self.run(move |c| {
+            c.execute(
+                "INSERT OR IGNORE INTO projects (id, created_at) VALUES (?1, ?2)",
+                params![id, now()],
+            )
+            .map_err(internal)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn ensure_access_key(&self, key: &AccessKey) -> StoreResult<()> {
+        let key = key.clone();
+        self.run(move |c| {
+            let root: i64 = c
+                .query_row("SELECT COUNT(*) FROM access_keys WHERE root = 1", [], |r| r.get(0))
+                .map_err(internal)?;
+            c.execute(
+                "INSERT OR IGNORE INTO access_keys (access_key, secret_key, project_id, root, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![key.access_key, key.secret_key, key.project_id, (root == 0) as i64, now()],
+            )
+            .map_err(internal)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn access_key(&self, access_key: &str) -> StoreResult<Option<AccessKey>> {
+        let ak = access_key.to_string();
+        self.run(move |c| {
+            c.query_row(
+                "SELECT access_key, secret_key, project_id FROM access_keys WHERE access_key = ?1",
+                params![ak],
+                |r| {
+                    Ok(AccessKey {
+                        access_key: r.get(0)?,
+                        secret_key: r.get(1)?,
+                        project_id: r.get(2)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(internal)
+        })
+        .await
+    }
+
+    async fn root_access_key(&self) -> StoreResult<Option<AccessKey>> {
+        self.run(|c| {
+            c.query_row(
+                "SELECT access_key, secret_key, project_id FROM access_keys WHERE root = 1 LIMIT 1",
+                [],
+                |r| {
+                    Ok(AccessKey {
+                        access_key: r.get(0)?,
+                        secret_key: r.get(1)?,
+                        project_id: r.get(2)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(internal)
+        })
+        .await
+    }
+
+    async fn create_function(
+        &self,
+        project_id: &str,
+        spec: &FunctionSpec,
+        max_functions: usize,
+    ) -> StoreResult<FunctionRecord> {
+        let project_id = project_id.to_string();
+        let spec = spec.clone();
+        let json = spec_json(&spec)?;
+        self.run(move |c| {
+            let tx = c
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(internal)?;
+            let count: i64 = tx
+                .query_row(
+                    "SELECT COUNT(*) FROM functions WHERE project_id = ?1",
+                    params![project_id],
+                    |r| r.get(0),
+                )
+                .map_err(internal)?;
+            if count as usize >= max_functions {
+                return Err(StoreError::Quota(format!(
+                    "the project already has {count} functions; the limit is {max_functions}"
+                )));
+            }
+            let exists: Option<String> = tx
+                .query_row(
+                    "SELECT id FROM functions WHERE project_id = ?1 AND package = ?2 AND name = ?3",
+                    params![project_id, spec.package, spec.name],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(internal)?;
+            if exists.is_some() {
+                return Err(StoreError::Conflict(format!(
+                    "function {:?} already exists in package {:?}",
+                    spec.name, spec.package
+                )));
+            }
+            let id = uuid::Uuid::new_v4().to_string();
+            let created = now();
+            tx.execute(
+                "INSERT INTO functions (id, project_id, package, name, revision, created_at) VALUES (?1, ?2, ?3, ?4, 1, ?5)",
+                params![id, project_id, spec.package, spec.name, created],
+            )
+            .map_err(internal)?;
+            tx.execute(
+                "INSERT INTO function_versions (function_id, version, spec, code_sha256, created_at) VALUES (?1, 'latest', ?2, ?3, ?4)",
+                params![id, json, spec.code.sha256, created],
+            )
+            .map_err(internal)?;
+            tx.commit().map_err(internal)?;
+            Ok(FunctionRecord {
+                id,
+                project_id,
+                revision: 1,
+                created_at: created,
+                latest: spec,
+            })
+        })
+        .await
+    }
+
+    async fn get_function(&self, key: &FunctionKey) -> StoreResult<Option<FunctionRecord>> {
+        let key = key.clone();
+        self.run(move |c| {
+            let sql = format!("{SELECT_FUNCTION} WHERE f.project_id = ?1 AND f.package = ?2 AND f.name = ?3");
+            let row = c
+                .query_row(&sql, params![key.project_id, key.package, key.name], record_from_row)
+                .optional()
+                .map_err(internal)?;
+            row.map(to_record).transpose()
+        })
+        .await
+    }
+
+    async fn list_functions(&self, query: &ListQuery) -> StoreResult<(Vec<FunctionRecord>, usize)> {
+        let q = query.clone();
+        self.run(move |c| {
+            let filter = "f.project_id = ?1 AND (?2 IS NULL OR f.package = ?2) AND (?3 IS NULL OR instr(f.name, ?3) > 0)";
+            let total: i64 = c
+                .query_row(
+                    &format!("SELECT COUNT(*) FROM functions f WHERE {filter}"),
+                    params![q.project_id, q.package, q.name_contains],
+                    |r| r.get(0),
+                )
+                .map_err(internal)?;
+            let sql = format!("{SELECT_FUNCTION} WHERE {filter} ORDER BY f.created_at, f.rowid LIMIT ?4 OFFSET ?5");
+            let mut stmt = c.prepare(&sql).map_err(internal)?;
+            let rows = stmt
+                .query_map(
+                    params![q.project_id, q.package, q.name_contains, q.limit as i64, q.offset as i64],
+                    record_from_row,
+                )
+                .map_err(internal)?;
+            let mut out = Vec::new();
+            for row in rows {
+                out.push(to_record(row.map_err(internal)?)?);
+            }
+            Ok((out, total as usize))
+        })
+        .await
+    }
+
+    async fn update_latest(&self, key: &FunctionKey, spec: &FunctionSpec) -> StoreResult<FunctionRecord> {
+        let key = key.clone();
+        let spec = spec.clone();
+        let json = spec_json(&spec)?;
+        self.run(move |c| {
+            let tx = c
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(internal)?;
+            let row: Option<(String, i64, String)> = tx
+                .query_row(
+                    "SELECT id, revision, created_at FROM functions WHERE project_id = ?1 AND package = ?2 AND name = ?3",
+                    params![key.project_id, key.package, key.name],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()
+                .map_err(internal)?;
+            let Some((id, revision, created_at)) = row else {
+                return Err(StoreError::NotFound);
+            };
+            tx.execute(
+                "UPDATE functions SET revision = ?2 WHERE id = ?1",
+                params![id, revision + 1],
+            )
+            .map_err(internal)?;
+            tx.execute(
+                "UPDATE function_versions SET spec = ?2, code_sha256 = ?3 WHERE function_id = ?1 AND version = 'latest'",
+                params![id, json, spec.code.sha256],
+            )
+            .map_err(internal)?;
+            tx.commit().map_err(internal)?;
+            Ok(FunctionRecord {
+                id,
+                project_id: key.project_id,
+                revision: revision + 1,
+                created_at,
+                latest: spec,
+            })
+        })
+        .await
+    }
+
+    async fn delete_function(&self, key: &FunctionKey) -> StoreResult<()> {
+        let key = key.clone();
+        self.run(move |c| {
+            let n = c
+                .execute(
+                    "DELETE FROM functions WHERE project_id = ?1 AND package = ?2 AND name = ?3",
+                    params![key.project_id, key.package, key.name],
+                )
+                .map_err(internal)?;
+            if n == 0 {
+                return Err(StoreError::NotFound);
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn referenced_blobs(&self) -> StoreResult<Vec<String>> {
+        self.run(|c| {
+            let mut stmt = c
+                .prepare("SELECT DISTINCT code_sha256 FROM function_versions")
+                .map_err(internal)?;
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(internal)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(internal)
+        })
+        .await
+    }
+
+    async fn append_logs(&self, lines: &[LogLine]) -> StoreResult<()> {
+        if lines.is_empty() {
+            return Ok(());
+        }
+        let lines = lines.to_vec();
+        self.run(move |c| {
+            let tx = c.transaction().map_err(internal)?;
+            {
+                let mut stmt = tx
+                    .prepare_cached(
+                        "INSERT INTO logs (project_id, package, function, version, request_id, time_ms, level, text) \
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    )
+                    .map_err(internal)?;
+                for l in &lines {
+                    stmt.execute(params![
+                        l.project_id,
+                        l.package,
+                        l.function,
+                        l.version,
+                        l.request_id,
+                        l.time_ms,
+                        l.level,
+                        l.text
+                    ])
+                    .map_err(internal)?;
+                }
+            }
+            tx.commit().map_err(internal)
+        })
+        .await
+    }
+
+    async fn query_logs(&self, query: &LogQuery) -> StoreResult<Vec<StoredLogLine>> {
+        let q = query.clone();
+        self.run(move |c| {
+            let filter = "project_id = ?1 AND package = ?2 AND function = ?3 \
+                 AND (?4 IS NULL OR request_id = ?4) AND (?5 IS NULL OR time_ms >= ?5) AND (?6 IS NULL OR seq > ?6)";
+            // Without a cursor the newest lines are wanted; with one, the next ones.
+            let sql = if q.after_seq.is_some() {
+                format!("SELECT seq, project_id, package, function, version, request_id, time_ms, level, text FROM logs WHERE {filter} ORDER BY seq LIMIT ?7")
+            } else {
+                format!("SELECT * FROM (SELECT seq, project_id, package, function, version, request_id, time_ms, level, text FROM logs WHERE {filter} ORDER BY seq DESC LIMIT ?7) ORDER BY seq")
+            };
+            let mut stmt = c.prepare(&sql).map_err(internal)?;
+            let rows = stmt
+                .query_map(
+                    params![q.project_id, q.package, q.function, q.request_id, q.since_ms, q.after_seq, q.limit as i64],
+                    |r| {
+                        Ok(StoredLogLine {
+                            seq: r.get(0)?,
+                            line: LogLine {
+                                project_id: r.get(1)?,
+                                package: r.get(2)?,
+                                function: r.get(3)?,
+                                version: r.get(4)?,
+                                request_id: r.get(5)?,
+                                time_ms: r.get(6)?,
+                                level: r.get(7)?,
+                                text: r.get(8)?,
+                            },
+                        })
+                    },
+                )
+                .map_err(internal)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(internal)
+        })
+        .await
+    }
+
+    async fn prune_logs(&self, older_than_ms: i64) -> StoreResult<u64> {
+        self.run(move |c| {
+            let n = c
+                .execute("DELETE FROM logs WHERE time_ms < ?1", params![older_than_ms])
+                .map_err(internal)?;
+            Ok(n as u64)
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,172 @@
+#![allow(clippy::unwrap_used)]
+
+use super::*;
+use std::collections::BTreeMap;
+use stratus_types::{CodeInfo, Strategy};
+
+fn spec(name: &str) -> FunctionSpec {
+    FunctionSpec {
+        name: name.into(),
+        package: "default".into(),
+        runtime: "Python3.9".into(),
+        handler: "index.handler".into(),
+        memory_size: 128,
+        timeout: 3,
+        description: String::new(),
+        user_data: BTreeMap::new(),
+        encrypted_user_data: BTreeMap::new(),
+        initializer_handler: String::new(),
+        initializer_timeout: 3,
+        pre_stop_handler: String::new(),
+        pre_stop_timeout: 3,
+        ephemeral_storage: 512,
+        enable_dynamic_memory: false,
+        strategy: Strategy::default(),
+        code: CodeInfo {
+            sha256: "a".repeat(64),
+            ..CodeInfo::default()
+        },
+        func_type: "v2".into(),
+        extras: BTreeMap::new(),
+        last_modified: String::new(),
+        version_description: String::new(),
+    }
+}
+
+fn key(name: &str) -> FunctionKey {
+    FunctionKey {
+        project_id: "p1".into(),
+        package: "default".into(),
+        name: name.into(),
+    }
+}
+
+async fn open() -> (tempfile::TempDir, SqliteStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("stratus.db")).unwrap();
+    store.ensure_project("p1").await.unwrap();
+    (dir, store)
+}
+
+#[tokio::test]
+async fn function_lifecycle() {
+    let (_dir, store) = open().await;
+    let rec = store.create_function("p1", &spec("a"), 400).await.unwrap();
+    assert_eq!(rec.revision, 1);
+    let got = store.get_function(&key("a")).await.unwrap().unwrap();
+    assert_eq!(got.latest, spec("a"));
+
+    let mut changed = spec("a");
+    changed.timeout = 30;
+    let upd = store.update_latest(&key("a"), &changed).await.unwrap();
+    assert_eq!(upd.revision, 2);
+    assert_eq!(store.get_function(&key("a")).await.unwrap().unwrap().latest.timeout, 30);
+
+    store.delete_function(&key("a")).await.unwrap();
+    assert!(store.get_function(&key("a")).await.unwrap().is_none());
+    assert!(matches!(store.delete_function(&key("a")).await, Err(StoreError::NotFound)));
+    assert!(matches!(store.update_latest(&key("a"), &changed).await, Err(StoreError::NotFound)));
+}
+
+#[tokio::test]
+async fn names_are_unique_and_quota_holds() {
+    let (_dir, store) = open().await;
+    store.create_function("p1", &spec("a"), 2).await.unwrap();
+    assert!(matches!(store.create_function("p1", &spec("a"), 2).await, Err(StoreError::Conflict(_))));
+    store.create_function("p1", &spec("b"), 2).await.unwrap();
+    assert!(matches!(store.create_function("p1", &spec("c"), 2).await, Err(StoreError::Quota(_))));
+}
+
+#[tokio::test]
+async fn listing_pages_and_filters() {
+    let (_dir, store) = open().await;
+    for n in ["alpha", "beta", "gamma", "alphabet"] {
+        store.create_function("p1", &spec(n), 400).await.unwrap();
+    }
+    let q = |offset, limit, name: Option<&str>| ListQuery {
+        project_id: "p1".into(),
+        package: None,
+        name_contains: name.map(String::from),
+        offset,
+        limit,
+    };
+    let (page, total) = store.list_functions(&q(0, 2, None)).await.unwrap();
+    assert_eq!(total, 4);
+    assert_eq!(page.iter().map(|f| f.latest.name.as_str()).collect::<Vec<_>>(), ["alpha", "beta"]);
+    let (page, _) = store.list_functions(&q(2, 2, None)).await.unwrap();
+    assert_eq!(page.iter().map(|f| f.latest.name.as_str()).collect::<Vec<_>>(), ["gamma", "alphabet"]);
+    let (page, total) = store.list_functions(&q(0, 10, Some("alpha"))).await.unwrap();
+    assert_eq!(total, 2);
+    assert_eq!(page.len(), 2);
+}
+
+#[tokio::test]
+async fn reopening_keeps_data_and_migrations_are_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("stratus.db");
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        store.ensure_project("p1").await.unwrap();
+        store
+            .ensure_access_key(&AccessKey {
+                access_key: "AK".into(),
+                secret_key: "SK".into(),
+                project_id: "p1".into(),
+            })
+            .await
+            .unwrap();
+        store.create_function("p1", &spec("a"), 400).await.unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    assert!(store.get_function(&key("a")).await.unwrap().is_some());
+    assert_eq!(store.root_access_key().await.unwrap().unwrap().secret_key, "SK");
+    assert_eq!(store.referenced_blobs().await.unwrap(), vec!["a".repeat(64)]);
+}
+
+#[tokio::test]
+async fn logs_append_query_prune() {
+    let (_dir, store) = open().await;
+    let line = |rid: &str, t: i64, text: &str| LogLine {
+        project_id: "p1".into(),
+        package: "default".into(),
+        function: "a".into(),
+        version: "latest".into(),
+        request_id: rid.into(),
+        time_ms: t,
+        level: "INFO".into(),
+        text: text.into(),
+    };
+    store
+        .append_logs(&[line("r1", 10, "one"), line("r1", 20, "two"), line("r2", 30, "three")])
+        .await
+        .unwrap();
+    let base = LogQuery {
+        project_id: "p1".into(),
+        package: "default".into(),
+        function: "a".into(),
+        limit: 100,
+        ..LogQuery::default()
+    };
+    let all = store.query_logs(&base).await.unwrap();
+    assert_eq!(all.iter().map(|l| l.line.text.as_str()).collect::<Vec<_>>(), ["one", "two", "three"]);
+    let r1 = store
+        .query_logs(&LogQuery {
+            request_id: Some("r1".into()),
+            ..base.clone()
+        })
+        .await
+        .unwrap();
+    assert_eq!(r1.len(), 2);
+    let newest = store.query_logs(&LogQuery { limit: 1, ..base.clone() }).await.unwrap();
+    assert_eq!(newest[0].line.text, "three");
+    let after = store
+        .query_logs(&LogQuery {
+            after_seq: Some(all[0].seq),
+            ..base.clone()
+        })
+        .await
+        .unwrap();
+    assert_eq!(after.len(), 2);
+    assert_eq!(store.prune_logs(25).await.unwrap(), 2);
+    assert_eq!(store.query_logs(&base).await.unwrap().len(), 1);
+}

@@ -1,0 +1,72 @@
+//! Storage interfaces: the metadata `Store` (projects, keys, functions, logs) and the
+//! content-addressed `BlobStore` for code packages. No SQL here; backends live in
+//! `stratus-store-*` crates. `LocalBlobStore` is the embedded blob backend.
+#![deny(missing_docs)]
+
+mod blob;
+mod records;
+
+pub use blob::{BlobStore, LocalBlobStore};
+pub use records::*;
+
+use async_trait::async_trait;
+use stratus_types::FunctionSpec;
+
+/// Failures of a store operation.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The addressed record does not exist.
+    #[error("not found")]
+    NotFound,
+    /// A record with the same identity exists.
+    #[error("already exists: {0}")]
+    Conflict(String),
+    /// A quota would be exceeded.
+    #[error("quota exceeded: {0}")]
+    Quota(String),
+    /// Anything unexpected from the backend.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+/// Result of a store operation.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Metadata store. Every method is one transaction.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Creates the project if it does not exist.
+    async fn ensure_project(&self, project_id: &str) -> StoreResult<()>;
+    /// Inserts an access key if its id is unknown; an existing key is left untouched.
+    async fn ensure_access_key(&self, key: &AccessKey) -> StoreResult<()>;
+    /// Looks up an access key.
+    async fn access_key(&self, access_key: &str) -> StoreResult<Option<AccessKey>>;
+    /// The first root access key, if the store was initialised before.
+    async fn root_access_key(&self) -> StoreResult<Option<AccessKey>>;
+
+    /// Creates a function with its `latest` version; `Conflict` when the name is taken,
+    /// `Quota` when the project already has `max_functions`.
+    async fn create_function(
+        &self,
+        project_id: &str,
+        spec: &FunctionSpec,
+        max_functions: usize,
+    ) -> StoreResult<FunctionRecord>;
+    /// Reads a function and its `latest` configuration.
+    async fn get_function(&self, key: &FunctionKey) -> StoreResult<Option<FunctionRecord>>;
+    /// Pages through a project's functions ordered by creation; returns the page and the total.
+    async fn list_functions(&self, query: &ListQuery) -> StoreResult<(Vec<FunctionRecord>, usize)>;
+    /// Replaces the `latest` configuration and bumps the revision.
+    async fn update_latest(&self, key: &FunctionKey, spec: &FunctionSpec) -> StoreResult<FunctionRecord>;
+    /// Deletes a function with everything it owns.
+    async fn delete_function(&self, key: &FunctionKey) -> StoreResult<()>;
+    /// Every code blob digest still referenced, for garbage collection.
+    async fn referenced_blobs(&self) -> StoreResult<Vec<String>>;
+
+    /// Appends log lines (one transaction per batch).
+    async fn append_logs(&self, lines: &[LogLine]) -> StoreResult<()>;
+    /// Reads log lines in order of arrival.
+    async fn query_logs(&self, query: &LogQuery) -> StoreResult<Vec<StoredLogLine>>;
+    /// Deletes log lines older than the given Unix time in milliseconds.
+    async fn prune_logs(&self, older_than_ms: i64) -> StoreResult<u64>;
+}

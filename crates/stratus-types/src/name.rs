@@ -1,0 +1,52 @@
+//! Name rules for functions, packages and aliases.
+
+use crate::error::{Invalid, InvalidResult};
+
+/// Function name: 1-60 characters, starts with a letter, ends with a letter or digit,
+/// letters, digits, `-` and `_` in between.
+pub fn check_function_name(name: &str) -> InvalidResult<()> {
+    check_identifier("func_name", name, 60)
+}
+
+/// Package (function group) name: same character rules, up to 64 characters.
+pub fn check_package_name(name: &str) -> InvalidResult<()> {
+    check_identifier("package", name, 64)
+}
+
+/// Alias name: same character rules, up to 63 characters.
+pub fn check_alias_name(name: &str) -> InvalidResult<()> {
+    check_identifier("name", name, 63)
+}
+
+fn check_identifier(field: &str, name: &str, max: usize) -> InvalidResult<()> {
+    let problem = |msg: String| Err(Invalid::field(field, msg));
+    if name.is_empty() || name.len() > max {
+        return problem(format!("must be 1 to {max} characters, got {}", name.chars().count()));
+    }
+    let bytes = name.as_bytes();
+    if !bytes[0].is_ascii_alphabetic() {
+        return problem(format!("{name:?} must start with a letter"));
+    }
+    if !bytes[bytes.len() - 1].is_ascii_alphanumeric() {
+        return problem(format!("{name:?} must end with a letter or digit"));
+    }
+    if let Some(c) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_')) {
+        return problem(format!("{name:?} contains {c:?}; only letters, digits, '-' and '_' are allowed"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn function_names() {
+        for ok in ["a", "hello", "my-func_1", &"a".repeat(60)] {
+            assert!(check_function_name(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "1abc", "-abc", "abc-", "abc_", "a b", "a.b", "ä", &"a".repeat(61)] {
+            assert!(check_function_name(bad).is_err(), "{bad}");
+        }
+    }
+}
