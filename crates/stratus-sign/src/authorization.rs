@@ -99,7 +99,10 @@ pub fn parse_authorization(value: &str) -> Result<Authorization, SignError> {
 
 /// A usable access key: non-empty, no `,`, no whitespace or control characters.
 pub(crate) fn is_valid_access_key(ak: &str) -> bool {
-    !ak.is_empty() && !ak.chars().any(|c| c == ',' || c.is_whitespace() || c.is_control())
+    !ak.is_empty()
+        && !ak
+            .chars()
+            .any(|c| c == ',' || c.is_whitespace() || c.is_control())
 }
 
 /// An HTTP header name (RFC 9110 `token`), which excludes `;`, `,`, spaces and non-ASCII.

@@ -207,7 +207,10 @@ mod tests {
     #[test]
     fn header_values_are_trimmed_and_joined() {
         let headers = [("X-A", "  one "), ("x-a", "\ttwo  three"), ("B", "b")];
-        assert_eq!(header_value(&headers, "x-a").as_deref(), Some("one,two  three"));
+        assert_eq!(
+            header_value(&headers, "x-a").as_deref(),
+            Some("one,two  three")
+        );
         assert_eq!(header_value(&headers, "b").as_deref(), Some("b"));
         assert_eq!(header_value(&headers, "c"), None);
     }

@@ -41,7 +41,10 @@ mod tests {
     #[test]
     fn keeps_unreserved_only() {
         assert_eq!(encode_component("AZaz09-_.~"), "AZaz09-_.~");
-        assert_eq!(encode_component(" !'()*+,;=:@/?#[]&%"), "%20%21%27%28%29%2A%2B%2C%3B%3D%3A%40%2F%3F%23%5B%5D%26%25");
+        assert_eq!(
+            encode_component(" !'()*+,;=:@/?#[]&%"),
+            "%20%21%27%28%29%2A%2B%2C%3B%3D%3A%40%2F%3F%23%5B%5D%26%25"
+        );
         assert_eq!(encode_component("é"), "%C3%A9");
         assert_eq!(encode_component(""), "");
     }

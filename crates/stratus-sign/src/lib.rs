@@ -30,6 +30,8 @@
 //! assert!(parse_sdk_date("20240102T030405Z").is_ok());
 //! ```
 
+#![warn(missing_docs)]
+
 mod authorization;
 mod canonical;
 mod encoding;

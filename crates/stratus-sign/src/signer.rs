@@ -85,7 +85,11 @@ pub fn parse_sdk_date(value: &str) -> Result<DateTime<Utc>, SignError> {
 /// * [`SignError::MissingSignedHeader`] when another signed header is absent;
 /// * [`SignError::MalformedAuthorization`] when `auth.signature` is not 64 hex characters;
 /// * [`SignError::SignatureMismatch`] when the signature does not match.
-pub fn verify(req: &RawRequest<'_>, auth: &Authorization, secret_key: &str) -> Result<(), SignError> {
+pub fn verify(
+    req: &RawRequest<'_>,
+    auth: &Authorization,
+    secret_key: &str,
+) -> Result<(), SignError> {
     let lists = |wanted: &str| {
         auth.signed_headers
             .iter()
