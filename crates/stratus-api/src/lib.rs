@@ -1,0 +1,73 @@
+//! The HTTP face of Stratus: FunctionGraph v2 routes, AK/SK authentication, error
+//! bodies, `/healthz`. The only crate that knows the public API's HTTP types.
+
+mod auth;
+mod convert;
+mod error;
+mod functions;
+mod invoke;
+mod logs;
+
+pub use error::ApiError;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post, put};
+use axum::Router;
+use std::sync::Arc;
+use std::time::Duration;
+use stratus_engine::Engine;
+use stratus_store::Store;
+
+/// Largest request body read before authentication: a 50 MB package as base64 in JSON.
+pub const MAX_BODY: usize = 72 * 1024 * 1024;
+
+/// Shared state of the handlers.
+#[derive(Clone)]
+pub struct AppState {
+    /// The engine.
+    pub engine: Engine,
+    /// The store (access keys).
+    pub store: Arc<dyn Store>,
+    /// Allowed difference between `X-Sdk-Date` and the server clock.
+    pub clock_skew: Duration,
+    /// Put the canonical request into signature errors (debugging clients).
+    pub debug_auth: bool,
+}
+
+/// The complete router.
+pub fn router(state: AppState) -> Router {
+    let fgs = Router::new()
+        .route("/v2/{project_id}/fgs/functions", get(functions::list).post(functions::create))
+        .route(
+            "/v2/{project_id}/fgs/functions/{function_urn}",
+            axum::routing::delete(functions::delete),
+        )
+        .route(
+            "/v2/{project_id}/fgs/functions/{function_urn}/config",
+            get(functions::get_config).put(functions::update_config),
+        )
+        .route(
+            "/v2/{project_id}/fgs/functions/{function_urn}/code",
+            get(functions::get_code).put(functions::update_code),
+        )
+        .route(
+            "/v2/{project_id}/fgs/functions/{function_urn}/code/package",
+            get(functions::download_package),
+        )
+        .route(
+            "/v2/{project_id}/fgs/functions/{function_urn}/config-max-instance",
+            put(functions::max_instances),
+        )
+        .route("/v2/{project_id}/fgs/functions/{function_urn}/export", get(functions::export))
+        .route("/v2/{project_id}/fgs/functions/{function_urn}/invocations", post(invoke::sync))
+        .route("/v2/{project_id}/fgs/functions/{function_urn}/logs", get(logs::query))
+        .fallback(error::not_found_route)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate));
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .merge(fgs)
+        .layer(DefaultBodyLimit::disable())
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(error::panic_response))
+        .layer(axum::middleware::from_fn(error::request_id))
+        .with_state(state)
+}

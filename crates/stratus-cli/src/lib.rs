@@ -1,0 +1,122 @@
+//! The `stratus fn ...` commands. Reaches the server only through `stratus-client`.
+
+mod code;
+mod invoke;
+mod manage;
+mod output;
+
+use clap::{Args, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use stratus_client::{Client, Credentials};
+
+/// Top-level CLI commands.
+#[derive(Subcommand, Debug)]
+pub enum Cli {
+    /// Manage and invoke functions.
+    #[command(name = "fn")]
+    Fn(FnArgs),
+}
+
+/// Options shared by every `fn` command, plus the command.
+#[derive(Args, Debug)]
+pub struct FnArgs {
+    /// Output format.
+    #[arg(long, short = 'o', global = true, value_enum, default_value = "table")]
+    output: output::Format,
+    /// Credentials file (default: STRATUS_* variables, then ./stratus-data/credentials.json).
+    #[arg(long, global = true, env = "STRATUS_PROFILE")]
+    profile: Option<PathBuf>,
+    #[command(subcommand)]
+    command: FnCommand,
+}
+
+/// The `fn` subcommands.
+#[derive(Subcommand, Debug)]
+enum FnCommand {
+    /// Create a function from a directory, a .zip/.jar, or a single source file.
+    Create(manage::CreateArgs),
+    /// List functions.
+    List,
+    /// Show a function's configuration.
+    Get {
+        /// Function name (or `package:name`, or a URN).
+        name: String,
+    },
+    /// Replace a function's code.
+    UpdateCode {
+        /// Function name.
+        name: String,
+        /// Directory, .zip/.jar or single file.
+        #[arg(long)]
+        code: PathBuf,
+    },
+    /// Change a function's configuration.
+    UpdateConfig(manage::UpdateArgs),
+    /// Delete a function.
+    Delete {
+        /// Function name.
+        name: String,
+    },
+    /// Download code and configuration as a zip.
+    Export {
+        /// Function name.
+        name: String,
+        /// Output file (default: the server's file name in the current directory).
+        #[arg(short = 'O', long = "out")]
+        out: Option<PathBuf>,
+    },
+    /// Invoke synchronously and print the result, the log tail and a summary.
+    Invoke(invoke::InvokeArgs),
+    /// Set requests per instance and max instances.
+    Concurrency {
+        /// Function name.
+        name: String,
+        /// Requests one instance serves at once (1..1000).
+        #[arg(long)]
+        per_instance: Option<i64>,
+        /// Max instances (-1 unlimited, 0 disables).
+        #[arg(long, allow_hyphen_values = true)]
+        max_instances: Option<i64>,
+    },
+    /// Show stored log lines.
+    Logs(invoke::LogsArgs),
+}
+
+/// Runs a CLI command; prints the server's error and exits non-zero on failure.
+pub fn run(cli: Cli) -> ExitCode {
+    let Cli::Fn(args) = cli;
+    match dispatch(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn dispatch(args: FnArgs) -> anyhow::Result<()> {
+    let creds = Credentials::resolve(args.profile.as_deref(), |k| std::env::var(k).ok().filter(|v| !v.is_empty()))?;
+    let client = Client::new(creds);
+    let out = args.output;
+    match args.command {
+        FnCommand::Create(a) => manage::create(&client, out, a),
+        FnCommand::List => manage::list(&client, out),
+        FnCommand::Get { name } => manage::get(&client, out, &name),
+        FnCommand::UpdateCode { name, code } => manage::update_code(&client, out, &name, &code),
+        FnCommand::UpdateConfig(a) => manage::update_config(&client, out, a),
+        FnCommand::Delete { name } => {
+            client.delete_function(&name)?;
+            output::done(out, &format!("deleted {name}"));
+            Ok(())
+        }
+        FnCommand::Export { name, out: file } => manage::export(&client, out, &name, file),
+        FnCommand::Invoke(a) => invoke::invoke(&client, out, a),
+        FnCommand::Concurrency {
+            name,
+            per_instance,
+            max_instances,
+        } => manage::concurrency(&client, out, &name, per_instance, max_instances),
+        FnCommand::Logs(a) => invoke::logs(&client, out, a),
+    }
+}

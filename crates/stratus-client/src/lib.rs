@@ -1,0 +1,311 @@
+//! A typed, signing client of the Stratus (FunctionGraph v2) API, used by the CLI, the
+//! tests and the benchmarks. Blocking on purpose: callers are command-line tools.
+
+mod credentials;
+
+pub use credentials::Credentials;
+
+use serde::de::DeserializeOwned;
+use std::io::Read;
+use std::time::Duration;
+use stratus_api_types::*;
+
+/// Failures of a call.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The server answered with an error body.
+    #[error("{code}: {msg} (HTTP {status})")]
+    Api {
+        /// HTTP status.
+        status: u16,
+        /// `error_code`.
+        code: String,
+        /// `error_msg`.
+        msg: String,
+    },
+    /// The server could not be reached.
+    #[error("cannot reach the server: {0}")]
+    Transport(String),
+    /// The answer was not what the API promises.
+    #[error("unexpected answer: {0}")]
+    Decode(String),
+    /// The credentials are missing or unusable.
+    #[error("{0}")]
+    Credentials(String),
+}
+
+/// Result of a call.
+pub type Result<T> = std::result::Result<T, ClientError>;
+
+/// A raw answer.
+pub struct Answer {
+    /// HTTP status.
+    pub status: u16,
+    /// Response headers (lower-case names).
+    pub headers: Vec<(String, String)>,
+    /// Body bytes.
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    /// A header value by lower-case name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    fn json<T: DeserializeOwned>(&self) -> Result<T> {
+        serde_json::from_slice(&self.body).map_err(|e| ClientError::Decode(format!("{e}: {}", String::from_utf8_lossy(&self.body))))
+    }
+}
+
+/// Options of a sync invocation.
+#[derive(Debug, Clone, Default)]
+pub struct InvokeOptions {
+    /// Ask for the log tail.
+    pub log: bool,
+    /// `X-Cff-Instance-Memory`.
+    pub memory: Option<u32>,
+}
+
+/// The client.
+pub struct Client {
+    creds: Credentials,
+    agent: ureq::Agent,
+}
+
+impl Client {
+    /// A client for the given credentials.
+    pub fn new(creds: Credentials) -> Self {
+        let agent = ureq::AgentBuilder::new()
+            .timeout_connect(Duration::from_secs(10))
+            .timeout_read(Duration::from_secs(900))
+            .redirects(0)
+            .build();
+        Client { creds, agent }
+    }
+
+    /// The credentials in use.
+    pub fn credentials(&self) -> &Credentials {
+        &self.creds
+    }
+
+    /// The URN of a function's `latest` in the default package (or `package:name`).
+    pub fn urn(&self, name: &str) -> String {
+        if name.starts_with("urn:") {
+            return name.to_string();
+        }
+        let (package, name) = name.split_once(':').unwrap_or(("default", name));
+        format!(
+            "urn:fss:{}:{}:function:{package}:{name}",
+            self.creds.region, self.creds.project_id
+        )
+    }
+
+    /// Sends a signed request to `/v2/{project_id}/{rest}` (each part of `rest` already
+    /// encoded) and returns the raw answer; error statuses become `ClientError::Api`.
+    pub fn call(
+        &self,
+        method: &str,
+        rest: &str,
+        query: &[(&str, String)],
+        extra_headers: &[(&str, String)],
+        body: Option<&[u8]>,
+    ) -> Result<Answer> {
+        self.call_with_progress(method, rest, query, extra_headers, body, |_, _| {})
+    }
+
+    /// Like `call`, reporting upload progress (sent, total) as the body goes out.
+    pub fn call_with_progress(
+        &self,
+        method: &str,
+        rest: &str,
+        query: &[(&str, String)],
+        extra_headers: &[(&str, String)],
+        body: Option<&[u8]>,
+        progress: impl FnMut(usize, usize),
+    ) -> Result<Answer> {
+        let base = self.creds.endpoint.trim_end_matches('/');
+        let host = base
+            .split_once("://")
+            .map_or(base, |(_, h)| h)
+            .split('/')
+            .next()
+            .unwrap_or("")
+            .to_string();
+        let path = format!("/v2/{}/{rest}", self.creds.project_id);
+        let mut pairs: Vec<(String, String)> = query
+            .iter()
+            .map(|(k, v)| (stratus_sign::encode_component(k), stratus_sign::encode_component(v)))
+            .collect();
+        pairs.sort();
+        let qs = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&");
+        let date = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
+        let mut headers: Vec<(&str, String)> = vec![
+            ("Content-Type", "application/json".into()),
+            ("Host", host),
+            ("X-Project-Id", self.creds.project_id.clone()),
+            ("X-Sdk-Date", date),
+        ];
+        headers.extend(extra_headers.iter().cloned());
+        let body = body.unwrap_or(&[]);
+        let header_refs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let raw = stratus_sign::RawRequest {
+            method,
+            path: &path,
+            query: (!qs.is_empty()).then_some(qs.as_str()),
+            headers: &header_refs,
+            body,
+        };
+        let auth = stratus_sign::sign(&raw, &self.creds.access_key, &self.creds.secret_key)
+            .map_err(|e| ClientError::Credentials(format!("cannot sign the request: {e}")))?;
+        let url = if qs.is_empty() { format!("{base}{path}") } else { format!("{base}{path}?{qs}") };
+        let mut req = self.agent.request(method, &url).set("Authorization", &auth);
+        for (k, v) in &headers {
+            if !k.eq_ignore_ascii_case("host") {
+                req = req.set(k, v);
+            }
+        }
+        let result = if body.is_empty() {
+            req.call()
+        } else {
+            req = req.set("Content-Length", &body.len().to_string());
+            req.send(Progress { data: body, sent: 0, report: progress })
+        };
+        let resp = match result {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => return Err(ClientError::Transport(e.to_string())),
+        };
+        let status = resp.status();
+        let headers = resp
+            .headers_names()
+            .into_iter()
+            .filter_map(|n| resp.header(&n).map(|v| (n.to_ascii_lowercase(), v.to_string())))
+            .collect();
+        let mut bytes = Vec::new();
+        resp.into_reader()
+            .take(100 * 1024 * 1024)
+            .read_to_end(&mut bytes)
+            .map_err(|e| ClientError::Transport(e.to_string()))?;
+        let answer = Answer { status, headers, body: bytes };
+        if status >= 400 {
+            let (code, msg) = match serde_json::from_slice::<ErrorBody>(&answer.body) {
+                Ok(e) => (e.error_code, e.error_msg),
+                Err(_) => (status.to_string(), String::from_utf8_lossy(&answer.body).into_owned()),
+            };
+            return Err(ClientError::Api { status, code, msg });
+        }
+        Ok(answer)
+    }
+
+    fn fn_path(&self, name: &str, tail: &str) -> String {
+        let urn = stratus_sign::encode_component(&self.urn(name));
+        if tail.is_empty() {
+            format!("fgs/functions/{urn}")
+        } else {
+            format!("fgs/functions/{urn}/{tail}")
+        }
+    }
+
+    fn json_body<T: serde::Serialize>(v: &T) -> Result<Vec<u8>> {
+        serde_json::to_vec(v).map_err(|e| ClientError::Decode(e.to_string()))
+    }
+
+    /// Creates a function.
+    pub fn create_function(&self, body: &FunctionBody, progress: impl FnMut(usize, usize)) -> Result<FunctionConfig> {
+        let bytes = Self::json_body(body)?;
+        self.call_with_progress("POST", "fgs/functions", &[], &[], Some(&bytes), progress)?.json()
+    }
+
+    /// Lists functions.
+    pub fn list_functions(&self, marker: usize, maxitems: usize) -> Result<ListFunctionsResponse> {
+        self.call(
+            "GET",
+            "fgs/functions",
+            &[("marker", marker.to_string()), ("maxitems", maxitems.to_string())],
+            &[],
+            None,
+        )?
+        .json()
+    }
+
+    /// Reads a function's configuration.
+    pub fn get_config(&self, name: &str) -> Result<FunctionConfig> {
+        self.call("GET", &self.fn_path(name, "config"), &[], &[], None)?.json()
+    }
+
+    /// Updates a function's configuration.
+    pub fn update_config(&self, name: &str, body: &FunctionBody) -> Result<FunctionConfig> {
+        let bytes = Self::json_body(body)?;
+        self.call("PUT", &self.fn_path(name, "config"), &[], &[], Some(&bytes))?.json()
+    }
+
+    /// Replaces a function's code.
+    pub fn update_code(&self, name: &str, body: &CodeBody, progress: impl FnMut(usize, usize)) -> Result<FunctionCode> {
+        let bytes = Self::json_body(body)?;
+        self.call_with_progress("PUT", &self.fn_path(name, "code"), &[], &[], Some(&bytes), progress)?
+            .json()
+    }
+
+    /// Reads a function's code information.
+    pub fn get_code(&self, name: &str) -> Result<FunctionCode> {
+        self.call("GET", &self.fn_path(name, "code"), &[], &[], None)?.json()
+    }
+
+    /// Sets max instances.
+    pub fn set_max_instances(&self, name: &str, n: i64) -> Result<FunctionConfig> {
+        let bytes = Self::json_body(&MaxInstanceBody { max_instance_num: Some(n) })?;
+        self.call("PUT", &self.fn_path(name, "config-max-instance"), &[], &[], Some(&bytes))?
+            .json()
+    }
+
+    /// Deletes a function.
+    pub fn delete_function(&self, name: &str) -> Result<()> {
+        self.call("DELETE", &self.fn_path(name, ""), &[], &[], None).map(|_| ())
+    }
+
+    /// Exports a function: (file name, zip bytes).
+    pub fn export_function(&self, name: &str) -> Result<(String, Vec<u8>)> {
+        let a = self.call("GET", &self.fn_path(name, "export"), &[], &[], None)?;
+        let file = a
+            .header("content-disposition")
+            .and_then(|d| d.split("filename=").nth(1))
+            .map(|f| f.trim_matches('"').to_string())
+            .unwrap_or_else(|| format!("{name}.zip"));
+        Ok((file, a.body))
+    }
+
+    /// Invokes synchronously (v1 envelope); returns the envelope and the raw answer.
+    pub fn invoke(&self, name: &str, event: &[u8], opts: &InvokeOptions) -> Result<(InvokeResponseV1, Answer)> {
+        let mut headers = vec![("X-CFF-Request-Version", "v1".to_string())];
+        if opts.log {
+            headers.push(("X-Cff-Log-Type", "tail".into()));
+        }
+        if let Some(m) = opts.memory {
+            headers.push(("X-Cff-Instance-Memory", m.to_string()));
+        }
+        let a = self.call("POST", &self.fn_path(name, "invocations"), &[], &headers, Some(event))?;
+        Ok((a.json()?, a))
+    }
+
+    /// Reads log lines.
+    pub fn logs(&self, name: &str, query: &[(&str, String)]) -> Result<LogsResponse> {
+        self.call("GET", &self.fn_path(name, "logs"), query, &[], None)?.json()
+    }
+}
+
+struct Progress<'a, F: FnMut(usize, usize)> {
+    data: &'a [u8],
+    sent: usize,
+    report: F,
+}
+
+impl<F: FnMut(usize, usize)> Read for Progress<'_, F> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = buf.len().min(self.data.len() - self.sent).min(256 * 1024);
+        buf[..n].copy_from_slice(&self.data[self.sent..self.sent + n]);
+        self.sent += n;
+        (self.report)(self.sent, self.data.len());
+        Ok(n)
+    }
+}

@@ -1,0 +1,65 @@
+//! Use cases of the platform: deploying functions (create, update, delete, code) and
+//! invoking them (pools of instances, the runtime API, logs). Composes the store, the
+//! sandbox and the scheduler; knows no HTTP of the public API and no SQL.
+
+mod code;
+mod config;
+mod error;
+mod functions;
+mod instance;
+mod invoke;
+mod logs;
+mod materialize;
+mod pools;
+mod shims;
+
+pub use code::CodeUpload;
+pub use config::EngineConfig;
+pub use error::{DeployError, InvokeError};
+pub use functions::{ExportedFunction, FunctionDraft, Functions};
+pub use invoke::{FunctionError, InvokeRequest, InvokeResult, InvokeType, Invoker};
+pub use logs::{LogSink, Logs};
+
+use std::sync::Arc;
+use stratus_sandbox::Sandbox;
+use stratus_store::{BlobStore, Store};
+
+/// The assembled engine.
+#[derive(Clone)]
+pub struct Engine {
+    /// Function management.
+    pub functions: Functions,
+    /// Invocation.
+    pub invoker: Invoker,
+    /// Log queries.
+    pub logs: Logs,
+}
+
+impl Engine {
+    /// Wires the engine from its parts and starts its background tasks (log writer,
+    /// idle reaper). Must run inside a Tokio runtime.
+    pub async fn start(
+        config: EngineConfig,
+        store: Arc<dyn Store>,
+        blobs: Arc<dyn BlobStore>,
+        sandbox: Arc<dyn Sandbox>,
+    ) -> anyhow::Result<Engine> {
+        let config = Arc::new(config);
+        let shims = shims::write_shims(&config.data_dir)?;
+        let sink = LogSink::start(store.clone(), config.log_retention);
+        let materializer = materialize::Materializer::new(config.data_dir.join("code"), blobs.clone());
+        let functions = Functions::new(config.clone(), store.clone(), blobs.clone());
+        functions.collect_garbage().await;
+        let invoker = Invoker::start(config.clone(), functions.clone(), sandbox, materializer, sink, shims);
+        Ok(Engine {
+            functions,
+            invoker,
+            logs: Logs::new(store),
+        })
+    }
+
+    /// Stops every instance.
+    pub async fn shutdown(&self) {
+        self.invoker.shutdown().await;
+    }
+}

@@ -1,1 +1,30 @@
-fn main() {}
+//! The `stratus` binary: `stratus serve` runs the platform; every other subcommand is the
+//! CLI, which talks to a running server through the signed API client.
+
+mod serve;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "stratus", version, about = "Self-hosted serverless functions, FunctionGraph-compatible")]
+enum Command {
+    /// Run the platform (API, instances, logs) on this machine.
+    Serve(Box<serve::ServeArgs>),
+    /// Manage and invoke functions (talks to a running server).
+    #[command(flatten)]
+    Cli(stratus_cli::Cli),
+}
+
+fn main() -> ExitCode {
+    match Command::parse() {
+        Command::Serve(args) => match serve::run(*args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("stratus serve: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Cli(cli) => stratus_cli::run(cli),
+    }
+}

@@ -1,0 +1,127 @@
+//! SDK-HMAC-SHA256 authentication of every `/v2` request.
+
+use crate::error::ApiError;
+use crate::AppState;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{Request, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use http_body_util::BodyExt;
+use stratus_sign::RawRequest;
+
+/// The authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    /// Project the key belongs to.
+    pub project_id: String,
+}
+
+fn unauthorized(msg: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "FSS.0401", msg)
+}
+
+/// Verifies the signature over the raw request, then hands the request on with the
+/// buffered body and a `Principal` extension.
+pub async fn authenticate(State(state): State<AppState>, req: Request<Body>, next: Next) -> Response {
+    let (mut parts, body) = req.into_parts();
+    let body = match http_body_util::Limited::new(body, crate::MAX_BODY).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => {
+            return ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "FSS.0413",
+                format!("request body exceeds {} bytes", crate::MAX_BODY),
+            )
+            .into_response()
+        }
+    };
+    match verify(&state, &parts, &body).await {
+        Ok(principal) => {
+            if let Some(project) = path_project(parts.uri.path()) {
+                if project != principal.project_id {
+                    return ApiError::new(
+                        StatusCode::FORBIDDEN,
+                        "FSS.0403",
+                        format!("the access key may not act on project {project:?}"),
+                    )
+                    .into_response();
+                }
+            }
+            parts.extensions.insert(principal);
+            next.run(Request::from_parts(parts, Body::from(body))).await
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+fn path_project(path: &str) -> Option<&str> {
+    let mut segs = path.trim_start_matches('/').split('/');
+    (segs.next() == Some("v2")).then(|| segs.next()).flatten()
+}
+
+async fn verify(state: &AppState, parts: &axum::http::request::Parts, body: &[u8]) -> Result<Principal, ApiError> {
+    let Some(auth) = parts.headers.get("authorization") else {
+        return Err(unauthorized(
+            "missing Authorization header: sign requests with SDK-HMAC-SHA256 and an access key",
+        ));
+    };
+    let auth = auth
+        .to_str()
+        .map_err(|_| unauthorized("malformed Authorization header"))?;
+    let auth = stratus_sign::parse_authorization(auth).map_err(|e| unauthorized(format!("malformed Authorization header: {e}")))?;
+    let Some(key) = state
+        .store
+        .access_key(&auth.access_key)
+        .await
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "FSS.0500", format!("look up access key: {e}")))?
+    else {
+        return Err(unauthorized("Incorrect IAM authentication information: unknown access key"));
+    };
+    let date = parts
+        .headers
+        .get("x-sdk-date")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| unauthorized("missing X-Sdk-Date header"))?;
+    let when = stratus_sign::parse_sdk_date(date).map_err(|e| unauthorized(format!("bad X-Sdk-Date: {e}")))?;
+    let skew = (chrono::Utc::now() - when).num_seconds().unsigned_abs();
+    if skew > state.clock_skew.as_secs() {
+        return Err(unauthorized(format!(
+            "X-Sdk-Date {date} differs from the server clock by {skew}s; the limit is {}s",
+            state.clock_skew.as_secs()
+        )));
+    }
+    let headers: Vec<(&str, &str)> = parts
+        .headers
+        .iter()
+        .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str(), v)))
+        .collect();
+    let raw = RawRequest {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query(),
+        headers: &headers,
+        body,
+    };
+    if let Err(e) = stratus_sign::verify(&raw, &auth, &key.secret_key) {
+        let mut msg = format!("Incorrect IAM authentication information: verify aksk signature fail ({e})");
+        if state.debug_auth {
+            if let Ok(c) = stratus_sign::canonical_request(&raw, &auth.signed_headers) {
+                msg.push_str(&format!("; canonical request: {}", c.replace('\n', "|")));
+            }
+        }
+        return Err(unauthorized(msg));
+    }
+    if let Some(p) = parts.headers.get("x-project-id").and_then(|v| v.to_str().ok()) {
+        if p != key.project_id {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "FSS.0403",
+                format!("X-Project-Id {p:?} is not the access key's project"),
+            ));
+        }
+    }
+    Ok(Principal {
+        project_id: key.project_id,
+    })
+}

@@ -1,0 +1,260 @@
+//! Function management routes.
+
+use crate::auth::Principal;
+use crate::convert;
+use crate::error::ApiError;
+use crate::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use bytes::Bytes;
+use std::collections::HashMap;
+use stratus_api_types::{parse_json, CodeBody, FunctionBody, ListFunctionsResponse, MaxInstanceBody};
+use stratus_store::{FunctionKey, ListQuery};
+use stratus_types::{Qualifier, Urn};
+
+/// Parses the `{function_urn}` path part (already percent-decoded by the router) and
+/// checks it belongs to the caller's project.
+pub fn parse_urn(project_id: &str, raw: &str) -> Result<Urn, ApiError> {
+    let urn = Urn::parse(raw)?;
+    if urn.project_id != project_id {
+        return Err(ApiError::bad_request(format!(
+            "the URN's project {:?} is not the project in the path {project_id:?}",
+            urn.project_id
+        )));
+    }
+    Ok(urn)
+}
+
+fn key_of(urn: &Urn) -> FunctionKey {
+    FunctionKey {
+        project_id: urn.project_id.clone(),
+        package: urn.package.clone(),
+        name: urn.name.clone(),
+    }
+}
+
+/// The function addressed by a URN whose qualifier must mean `latest`.
+fn latest_key(project_id: &str, raw: &str) -> Result<FunctionKey, ApiError> {
+    let urn = parse_urn(project_id, raw)?;
+    match &urn.qualifier {
+        Qualifier::None | Qualifier::Latest => Ok(key_of(&urn)),
+        Qualifier::Version(v) => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "FSS.1052",
+            format!("version {v:?} of function {:?} does not exist", urn.name),
+        )),
+        Qualifier::Alias(a) => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "FSS.1053",
+            format!("alias {a:?} of function {:?} does not exist", urn.name),
+        )),
+    }
+}
+
+fn json_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
+    if body.is_empty() {
+        return Err(ApiError::bad_request("the request body is empty; a JSON object is required"));
+    }
+    parse_json(body).map_err(ApiError::bad_request)
+}
+
+fn base_url(headers: &HeaderMap) -> String {
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+    format!("http://{host}")
+}
+
+/// `POST /v2/{project_id}/fgs/functions`.
+pub async fn create(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+    body: Bytes,
+) -> Result<Json<stratus_api_types::FunctionConfig>, ApiError> {
+    let body: FunctionBody = json_body(&body)?;
+    let upload = convert::create_upload(&body);
+    let draft = convert::draft(body)?;
+    let rec = state.engine.functions.create(&who.project_id, draft, upload).await?;
+    Ok(Json(convert::config(&rec, state.engine.functions.region())))
+}
+
+/// `GET /v2/{project_id}/fgs/functions`.
+pub async fn list(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Json<ListFunctionsResponse>, ApiError> {
+    let marker: usize = match q.get("marker").map(String::as_str) {
+        None | Some("") => 0,
+        Some(m) => m
+            .parse()
+            .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "FSS.1001", format!("invalid marker {m:?}: must be a non-negative integer")))?,
+    };
+    let maxitems: usize = match q.get("maxitems").map(String::as_str) {
+        None | Some("") => 400,
+        Some(m) => match m.parse::<usize>() {
+            Ok(n) if (1..=400).contains(&n) => n,
+            _ => {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "FSS.1001",
+                    format!("invalid maxitems {m:?}: must be 1..400"),
+                ))
+            }
+        },
+    };
+    let query = ListQuery {
+        project_id: who.project_id.clone(),
+        package: q.get("package_name").filter(|s| !s.is_empty()).cloned(),
+        name_contains: q.get("func_name").filter(|s| !s.is_empty()).cloned(),
+        offset: marker,
+        limit: maxitems,
+    };
+    let (page, total) = state.engine.functions.list(&query).await?;
+    let region = state.engine.functions.region();
+    let next = marker + page.len();
+    Ok(Json(ListFunctionsResponse {
+        functions: page.iter().map(|r| convert::config(r, region)).collect(),
+        next_marker: if next < total { next as i64 } else { total as i64 },
+        count: total as i64,
+    }))
+}
+
+/// `GET .../{function_urn}/config`.
+pub async fn get_config(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+    Path((_, urn)): Path<(String, String)>,
+) -> Result<Json<stratus_api_types::FunctionConfig>, ApiError> {
+    let key = latest_key(&who.project_id, &urn)?;
+    let rec = state.engine.functions.get(&key).await?;
+    Ok(Json(convert::config(&rec, state.engine.functions.region())))
+}
+
+/// `PUT .../{function_urn}/config`.
+pub async fn update_config(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+    Path((_, urn)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<Json<stratus_api_types::FunctionConfig>, ApiError> {
+    let key = latest_key(&who.project_id, &urn)?;
+    let body: FunctionBody = json_body(&body)?;
+    let draft = convert::draft(body)?;
+    let rec = state.engine.functions.update_config(&key, draft).await?;
+    Ok(Json(convert::config(&rec, state.engine.functions.region())))
+}
+
+/// `PUT .../{function_urn}/config-max-instance`.
+pub async fn max_instances(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+    Path((_, urn)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<Json<stratus_api_types::FunctionConfig>, ApiError> {
+    let key = latest_key(&who.project_id, &urn)?;
+    let body: MaxInstanceBody = json_body(&body)?;
+    let Some(n) = body.max_instance_num else {
+        return Err(ApiError::bad_request("max_instance_num is required"));
+    };
+    let n = i32::try_from(n).map_err(|_| ApiError::bad_request(format!("invalid max_instance_num: {n} is out of range")))?;
+    let rec = state.engine.functions.set_max_instances(&key, n).await?;
+    Ok(Json(convert::config(&rec, state.engine.functions.region())))
+}
+
+/// `GET .../{function_urn}/code`.
+pub async fn get_code(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+    Path((_, urn)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Json<stratus_api_types::FunctionCode>, ApiError> {
+    let key = latest_key(&who.project_id, &urn)?;
+    let rec = state.engine.functions.get(&key).await?;
+    Ok(Json(convert::code(&rec, state.engine.functions.region(), &base_url(&headers))))
+}
+
+/// `PUT .../{function_urn}/code`.
+pub async fn update_code(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+    Path((_, urn)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<stratus_api_types::FunctionCode>, ApiError> {
+    let key = latest_key(&who.project_id, &urn)?;
+    let body: CodeBody = json_body(&body)?;
+    let rec = state.engine.functions.update_code(&key, convert::code_upload(body)).await?;
+    Ok(Json(convert::code(&rec, state.engine.functions.region(), &base_url(&headers))))
+}
+
+/// `GET .../{function_urn}/code/package`: the stored package itself.
+pub async fn download_package(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+    Path((_, urn)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let key = latest_key(&who.project_id, &urn)?;
+    let rec = state.engine.functions.get(&key).await?;
+    let bytes = state.engine.functions.package(&key).await?;
+    Ok(download(&rec.latest.code.code_filename, bytes))
+}
+
+/// `GET .../{function_urn}/export`.
+pub async fn export(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+    Path((_, urn)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let key = latest_key(&who.project_id, &urn)?;
+    let out = state.engine.functions.export(&key).await?;
+    Ok(download(&out.file_name, out.bytes))
+}
+
+fn download(name: &str, bytes: Vec<u8>) -> Response {
+    let safe: String = name.chars().filter(|c| c.is_ascii_graphic() && *c != '"').collect();
+    (
+        [
+            (header::CONTENT_TYPE, "application/zip".to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{safe}\"")),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// `DELETE .../{function_urn}`.
+pub async fn delete(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+    Path((_, urn)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let urn = parse_urn(&who.project_id, &urn)?;
+    match &urn.qualifier {
+        Qualifier::None => {}
+        Qualifier::Latest => {
+            return Err(ApiError::bad_request(
+                "the latest version cannot be deleted; delete the function with its unqualified URN",
+            ))
+        }
+        Qualifier::Version(v) => {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "FSS.1052",
+                format!("version {v:?} of function {:?} does not exist", urn.name),
+            ))
+        }
+        Qualifier::Alias(a) => {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "FSS.1053",
+                format!("alias {a:?} of function {:?} does not exist", urn.name),
+            ))
+        }
+    }
+    let key = key_of(&urn);
+    let rec = state.engine.functions.get(&key).await?;
+    state.engine.functions.delete(&key).await?;
+    state.engine.invoker.stop_function(&rec.id);
+    Ok(StatusCode::NO_CONTENT)
+}

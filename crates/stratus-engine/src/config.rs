@@ -1,0 +1,63 @@
+//! Engine settings, resolved by the binary from flags and environment.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Settings of the engine.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Data directory (code, runtimes, instance directories).
+    pub data_dir: PathBuf,
+    /// Region name used in URNs.
+    pub region: String,
+    /// Python interpreter for the Python runtimes.
+    pub python: PathBuf,
+    /// Node.js executable for the Node.js runtimes.
+    pub node: PathBuf,
+    /// Idle time after which an instance is released.
+    pub idle_timeout: Duration,
+    /// How long a request waits for a free slot before it is throttled.
+    pub queue_wait: Duration,
+    /// Concurrent executions per project.
+    pub project_concurrency: usize,
+    /// Functions per project.
+    pub max_functions: usize,
+    /// Hosts `code_url` may download from; empty allows any host.
+    pub code_url_hosts: Vec<String>,
+    /// How long log lines are kept.
+    pub log_retention: Duration,
+}
+
+impl EngineConfig {
+    /// Defaults for a data directory.
+    pub fn new(data_dir: PathBuf) -> Self {
+        EngineConfig {
+            data_dir,
+            region: "local".to_string(),
+            python: find_python(),
+            node: find_in_path("node").unwrap_or_else(|| PathBuf::from("/usr/bin/node")),
+            idle_timeout: Duration::from_secs(60),
+            queue_wait: Duration::from_millis(50),
+            project_concurrency: stratus_types::limits::PROJECT_CONCURRENCY,
+            max_functions: stratus_types::limits::FUNCTIONS_PER_PROJECT,
+            code_url_hosts: Vec::new(),
+            log_retention: Duration::from_secs(7 * 24 * 3600),
+        }
+    }
+}
+
+/// Debian's interpreter starts several times faster than a pyenv shim, so it wins.
+fn find_python() -> PathBuf {
+    let debian = PathBuf::from("/usr/bin/python3");
+    if debian.exists() {
+        return debian;
+    }
+    find_in_path("python3").unwrap_or(debian)
+}
+
+fn find_in_path(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+}

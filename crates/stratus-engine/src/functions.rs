@@ -1,0 +1,372 @@
+//! Function management use cases: create, read, list, update config and code, delete,
+//! export. Keeps an in-memory cache of function records for the invocation hot path.
+
+use crate::code::{self, CodeUpload};
+use crate::config::EngineConfig;
+use crate::error::DeployError;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, RwLock};
+use stratus_store::{BlobStore, FunctionKey, FunctionRecord, ListQuery, Store};
+use stratus_types::{env, name, FunctionSpec, Invalid, Runtime, Strategy};
+
+/// Configuration fields of a create or update request; `None` means "not given".
+#[derive(Debug, Clone, Default)]
+pub struct FunctionDraft {
+    /// Function name.
+    pub func_name: Option<String>,
+    /// Function group.
+    pub package: Option<String>,
+    /// Runtime id.
+    pub runtime: Option<String>,
+    /// Entry point.
+    pub handler: Option<String>,
+    /// Memory, MB.
+    pub memory_size: Option<u32>,
+    /// Timeout, seconds.
+    pub timeout: Option<u32>,
+    /// Description.
+    pub description: Option<String>,
+    /// Environment variables as JSON text.
+    pub user_data: Option<String>,
+    /// Secret environment variables as JSON text.
+    pub encrypted_user_data: Option<String>,
+    /// Initializer.
+    pub initializer_handler: Option<String>,
+    /// Initializer timeout.
+    pub initializer_timeout: Option<u32>,
+    /// Pre-stop hook.
+    pub pre_stop_handler: Option<String>,
+    /// Pre-stop timeout.
+    pub pre_stop_timeout: Option<u32>,
+    /// `/tmp` size, MB.
+    pub ephemeral_storage: Option<u32>,
+    /// Dynamic memory switch.
+    pub enable_dynamic_memory: Option<bool>,
+    /// Max instances.
+    pub max_instances: Option<i32>,
+    /// Requests per instance.
+    pub concurrent_num: Option<u32>,
+    /// `v2` / `v1`.
+    pub func_type: Option<String>,
+    /// Fields echoed back but not acted upon.
+    pub extras: BTreeMap<String, serde_json::Value>,
+}
+
+/// An exported function: a zip holding the code package and the configuration.
+pub struct ExportedFunction {
+    /// File name: `<name>-<md5 of the code package>.zip`.
+    pub file_name: String,
+    /// The zip.
+    pub bytes: Vec<u8>,
+}
+
+/// Function management.
+#[derive(Clone)]
+pub struct Functions {
+    config: Arc<EngineConfig>,
+    store: Arc<dyn Store>,
+    blobs: Arc<dyn BlobStore>,
+    cache: Arc<RwLock<HashMap<FunctionKey, Arc<FunctionRecord>>>>,
+}
+
+fn now_rfc3339() -> String {
+    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+impl Functions {
+    pub(crate) fn new(config: Arc<EngineConfig>, store: Arc<dyn Store>, blobs: Arc<dyn BlobStore>) -> Self {
+        Functions {
+            config,
+            store,
+            blobs,
+            cache: Arc::new(RwLock::new(HashMap::new())),
+        }
+    }
+
+    /// The region used in URNs.
+    pub fn region(&self) -> &str {
+        &self.config.region
+    }
+
+    /// Creates a function from a draft and its code.
+    pub async fn create(
+        &self,
+        project_id: &str,
+        draft: FunctionDraft,
+        upload: Option<CodeUpload>,
+    ) -> Result<Arc<FunctionRecord>, DeployError> {
+        let Some(func_name) = draft.func_name.clone() else {
+            return Err(Invalid::field("func_name", "is required").into());
+        };
+        name::check_function_name(&func_name)?;
+        let Some(runtime_id) = draft.runtime.clone() else {
+            return Err(Invalid::field("runtime", "is required").into());
+        };
+        let runtime = Runtime::parse(&runtime_id)?;
+        let handler = draft.handler.clone().unwrap_or_else(|| runtime.default_handler().to_string());
+        let mut spec = FunctionSpec {
+            name: func_name,
+            package: draft.package.clone().unwrap_or_else(|| "default".into()),
+            runtime: runtime.id().to_string(),
+            handler: handler.clone(),
+            memory_size: runtime.default_memory(),
+            timeout: runtime.default_timeout(),
+            description: String::new(),
+            user_data: BTreeMap::new(),
+            encrypted_user_data: BTreeMap::new(),
+            initializer_handler: String::new(),
+            initializer_timeout: 3,
+            pre_stop_handler: String::new(),
+            pre_stop_timeout: 3,
+            ephemeral_storage: 512,
+            enable_dynamic_memory: false,
+            strategy: Strategy::default(),
+            code: Default::default(),
+            func_type: "v2".into(),
+            extras: BTreeMap::new(),
+            last_modified: now_rfc3339(),
+            version_description: String::new(),
+        };
+        apply(&mut spec, &draft)?;
+        spec.validate()?;
+        let package = match upload {
+            Some(u) if u.file.as_deref().is_some_and(|f| !f.is_empty()) || u.code_url.as_deref().is_some_and(|f| !f.is_empty()) || u.code_type.as_deref() == Some("Custom-Image-Swr") => {
+                self.prepare(&runtime, &handler, u).await?
+            }
+            _ => {
+                let bytes = code::default_code(&runtime, &handler).ok_or_else(|| {
+                    Invalid::field("func_code", format!("code is required for {} functions", runtime.id()))
+                })?;
+                self.prepare(
+                    &runtime,
+                    &handler,
+                    CodeUpload {
+                        code_type: Some("zip".into()),
+                        file: Some(base64_encode(&bytes)),
+                        ..CodeUpload::default()
+                    },
+                )
+                .await?
+            }
+        };
+        spec.code = self.store_package(package).await?;
+        let record = self.store.create_function(project_id, &spec, self.config.max_functions).await?;
+        Ok(self.remember(record))
+    }
+
+    /// Reads a function's latest configuration.
+    pub async fn get(&self, key: &FunctionKey) -> Result<Arc<FunctionRecord>, DeployError> {
+        if let Some(rec) = self.cached(key) {
+            return Ok(rec);
+        }
+        match self.store.get_function(key).await? {
+            Some(rec) => Ok(self.remember(rec)),
+            None => Err(not_found(key)),
+        }
+    }
+
+    /// Reads a function from the cache only (hot path); falls back to the store.
+    pub(crate) fn cached(&self, key: &FunctionKey) -> Option<Arc<FunctionRecord>> {
+        self.cache.read().unwrap_or_else(|p| p.into_inner()).get(key).cloned()
+    }
+
+    /// Lists functions with paging.
+    pub async fn list(&self, query: &ListQuery) -> Result<(Vec<FunctionRecord>, usize), DeployError> {
+        Ok(self.store.list_functions(query).await?)
+    }
+
+    /// Updates the configuration of `latest`. Absent fields keep their value; the name and
+    /// runtime cannot change.
+    pub async fn update_config(&self, key: &FunctionKey, draft: FunctionDraft) -> Result<Arc<FunctionRecord>, DeployError> {
+        let current = self.get(key).await?;
+        if let Some(n) = &draft.func_name {
+            if n != &current.latest.name {
+                return Err(Invalid::field("func_name", format!("cannot be changed (the function is {:?})", current.latest.name)).into());
+            }
+        }
+        if let Some(r) = &draft.runtime {
+            if r != &current.latest.runtime {
+                return Err(Invalid::field("runtime", format!("cannot be changed after creation (it is {:?})", current.latest.runtime)).into());
+            }
+        }
+        let mut spec = current.latest.clone();
+        apply(&mut spec, &draft)?;
+        spec.last_modified = now_rfc3339();
+        spec.validate()?;
+        let rec = self.store.update_latest(key, &spec).await?;
+        Ok(self.remember(rec))
+    }
+
+    /// Sets max instances (-1 unlimited, 0 disabled).
+    pub async fn set_max_instances(&self, key: &FunctionKey, n: i32) -> Result<Arc<FunctionRecord>, DeployError> {
+        stratus_types::function::check_max_instances(n)?;
+        self.update_config(
+            key,
+            FunctionDraft {
+                max_instances: Some(n),
+                ..FunctionDraft::default()
+            },
+        )
+        .await
+    }
+
+    /// Replaces the code of `latest`.
+    pub async fn update_code(&self, key: &FunctionKey, upload: CodeUpload) -> Result<Arc<FunctionRecord>, DeployError> {
+        let current = self.get(key).await?;
+        let runtime = current.latest.runtime()?;
+        let package = self.prepare(&runtime, &current.latest.handler, upload).await?;
+        let mut spec = current.latest.clone();
+        spec.code = self.store_package(package).await?;
+        spec.last_modified = now_rfc3339();
+        let rec = self.store.update_latest(key, &spec).await?;
+        Ok(self.remember(rec))
+    }
+
+    /// Deletes a function.
+    pub async fn delete(&self, key: &FunctionKey) -> Result<(), DeployError> {
+        self.store.delete_function(key).await.map_err(|e| match e {
+            stratus_store::StoreError::NotFound => not_found(key),
+            e => e.into(),
+        })?;
+        self.cache.write().unwrap_or_else(|p| p.into_inner()).remove(key);
+        Ok(())
+    }
+
+    /// The stored code package of a function.
+    pub async fn package(&self, key: &FunctionKey) -> Result<Vec<u8>, DeployError> {
+        let rec = self.get(key).await?;
+        self.blobs
+            .get(&rec.latest.code.sha256)
+            .await?
+            .ok_or_else(|| DeployError::Internal(anyhow::anyhow!("code blob {} is missing", rec.latest.code.sha256)))
+    }
+
+    /// Exports code and configuration as one zip.
+    pub async fn export(&self, key: &FunctionKey) -> Result<ExportedFunction, DeployError> {
+        use md5::Digest;
+        let rec = self.get(key).await?;
+        let package = self.package(key).await?;
+        let md5 = hex::encode(md5::Md5::digest(&package));
+        let config = serde_json::to_vec_pretty(&rec.latest).map_err(anyhow::Error::from)?;
+        let bytes = stratus_package::zip_files(&[
+            (format!("{}.zip", rec.latest.name), package, 0o644),
+            ("function.json".to_string(), config, 0o644),
+        ])
+        .map_err(anyhow::Error::from)?;
+        Ok(ExportedFunction {
+            file_name: format!("{}-{md5}.zip", rec.latest.name),
+            bytes,
+        })
+    }
+
+    /// Deletes blobs no function references (left behind by deletes, updates and crashes).
+    pub(crate) async fn collect_garbage(&self) {
+        let (Ok(used), Ok(stored)) = (self.store.referenced_blobs().await, self.blobs.list().await) else {
+            return;
+        };
+        for digest in stored.iter().filter(|d| !used.contains(d)) {
+            if let Err(e) = self.blobs.delete(digest).await {
+                tracing::warn!("delete unreferenced blob {digest}: {e:#}");
+            }
+        }
+    }
+
+    async fn prepare(&self, runtime: &Runtime, handler: &str, upload: CodeUpload) -> Result<code::Package, DeployError> {
+        let runtime = runtime.clone();
+        let handler = handler.to_string();
+        let hosts = self.config.code_url_hosts.clone();
+        tokio::task::spawn_blocking(move || code::prepare(&runtime, &handler, &upload, &hosts))
+            .await
+            .map_err(anyhow::Error::from)?
+    }
+
+    async fn store_package(&self, package: code::Package) -> Result<stratus_types::CodeInfo, DeployError> {
+        let mut info = package.info;
+        // The blob is durable before the row that names it is committed, so a crash
+        // never leaves a function without its code.
+        info.sha256 = self.blobs.put(package.bytes).await?;
+        Ok(info)
+    }
+
+    fn remember(&self, rec: FunctionRecord) -> Arc<FunctionRecord> {
+        let rec = Arc::new(rec);
+        let mut cache = self.cache.write().unwrap_or_else(|p| p.into_inner());
+        let keep = match cache.get(&rec.key()) {
+            Some(old) if old.id == rec.id && old.revision > rec.revision => old.clone(),
+            _ => rec,
+        };
+        cache.insert(keep.key(), keep.clone());
+        keep
+    }
+}
+
+fn not_found(key: &FunctionKey) -> DeployError {
+    DeployError::NotFound(format!("function {:?} in package {:?} does not exist", key.name, key.package))
+}
+
+fn base64_encode(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn apply(spec: &mut FunctionSpec, d: &FunctionDraft) -> Result<(), DeployError> {
+    if let Some(p) = &d.package {
+        name::check_package_name(p)?;
+        spec.package = p.clone();
+    }
+    if let Some(h) = &d.handler {
+        spec.handler = h.clone();
+    }
+    if let Some(v) = d.memory_size {
+        spec.memory_size = v;
+    }
+    if let Some(v) = d.timeout {
+        spec.timeout = v;
+    }
+    if let Some(v) = &d.description {
+        spec.description = v.clone();
+    }
+    if let Some(v) = &d.user_data {
+        spec.user_data = env::parse_user_data("user_data", v)?;
+    }
+    if let Some(v) = &d.encrypted_user_data {
+        spec.encrypted_user_data = env::parse_user_data("encrypted_user_data", v)?;
+    }
+    if let Some(v) = &d.initializer_handler {
+        spec.initializer_handler = v.clone();
+    }
+    if let Some(v) = d.initializer_timeout {
+        spec.initializer_timeout = v;
+    }
+    if let Some(v) = &d.pre_stop_handler {
+        spec.pre_stop_handler = v.clone();
+    }
+    if let Some(v) = d.pre_stop_timeout {
+        spec.pre_stop_timeout = v;
+    }
+    if let Some(v) = d.ephemeral_storage {
+        spec.ephemeral_storage = v;
+    }
+    if let Some(v) = d.enable_dynamic_memory {
+        spec.enable_dynamic_memory = v;
+    }
+    if let Some(v) = d.max_instances {
+        spec.strategy.max_instances = v;
+    }
+    if let Some(v) = d.concurrent_num {
+        spec.strategy.concurrent_num = v;
+    }
+    if let Some(v) = &d.func_type {
+        if v != "v1" && v != "v2" {
+            return Err(Invalid::field("type", format!("{v:?} is not v1 or v2")).into());
+        }
+        spec.func_type = v.clone();
+    }
+    for (k, v) in &d.extras {
+        if v.is_null() {
+            continue;
+        }
+        spec.extras.insert(k.clone(), v.clone());
+    }
+    Ok(())
+}

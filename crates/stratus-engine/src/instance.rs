@@ -1,0 +1,547 @@
+//! A live instance: its process, runtime API server, log collector and watchdog.
+
+use crate::shims::Shims;
+use bytes::Bytes;
+use std::collections::HashMap;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use stratus_runtimeapi::{Mailbox, Readiness};
+use stratus_sandbox::{InstanceSpec, Limits, Sandbox, SandboxError};
+use stratus_types::{FunctionSpec, RuntimeKind};
+use tokio::io::unix::AsyncFd;
+use tokio::sync::watch;
+
+/// Longest stored log line; longer lines are cut.
+const MAX_LINE: usize = 16 * 1024;
+/// Most log bytes kept per request; the rest is dropped with one marker line.
+const MAX_REQUEST_LOG: usize = 1024 * 1024;
+/// Lines kept from before the first request (start-up output).
+const MAX_STARTUP_LINES: usize = 200;
+/// How long an instance without initializer may take to poll for its first event.
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Why an instance could not take requests.
+#[derive(Debug, Clone)]
+pub(crate) struct StartFailure {
+    pub cause: crate::invoke::Cause,
+    pub code: u32,
+    pub message: String,
+    pub error_type: String,
+    pub log: Vec<String>,
+}
+
+/// How an instance ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Death {
+    /// Killed for exceeding its memory.
+    OutOfMemory,
+    /// Killed by the platform (timeout, reaping, shutdown).
+    Stopped,
+    /// Exited on its own.
+    Exited(String),
+}
+
+/// What an instance needs to start.
+pub(crate) struct Launch<'a> {
+    pub id: u64,
+    pub project_id: &'a str,
+    pub version: &'a str,
+    pub spec: &'a FunctionSpec,
+    pub memory_mb: u32,
+    pub code_dir: PathBuf,
+    pub instances_root: PathBuf,
+    pub shims: &'a Shims,
+    pub python: &'a std::path::Path,
+    pub node: &'a std::path::Path,
+}
+
+pub(crate) struct Instance {
+    pub id: u64,
+    pub pid: u32,
+    pub mailbox: Arc<Mailbox>,
+    pub logs: Arc<LogCollector>,
+    pub death: watch::Receiver<Option<Death>>,
+    pub peak_rss: Arc<AtomicU64>,
+    stopping: Arc<AtomicBool>,
+    server: tokio::task::JoinHandle<()>,
+    sandbox: Arc<dyn Sandbox>,
+}
+
+impl Instance {
+    /// Kills the instance; its death watcher cleans up.
+    pub fn stop(&self) {
+        self.stopping.store(true, Ordering::Release);
+        self.sandbox.kill(self.pid);
+        self.mailbox.close();
+    }
+
+    /// Whether the process has ended.
+    pub fn is_dead(&self) -> bool {
+        self.death.borrow().is_some()
+    }
+
+    /// Waits until the process has ended and returns how.
+    pub async fn died(&self) -> Death {
+        let mut rx = self.death.clone();
+        loop {
+            if let Some(d) = rx.borrow_and_update().clone() {
+                return d;
+            }
+            if rx.changed().await.is_err() {
+                return Death::Stopped;
+            }
+        }
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+fn program(l: &Launch<'_>, api_addr: &str, code_root: &str) -> Result<(PathBuf, Vec<String>), StartFailure> {
+    let kind = l.spec.runtime().map(|r| r.kind()).unwrap_or(RuntimeKind::Custom);
+    match kind {
+        RuntimeKind::Python => Ok((
+            l.python.to_path_buf(),
+            vec![l.shims.python().display().to_string(), api_addr.to_string(), code_root.to_string()],
+        )),
+        RuntimeKind::NodeJs => Ok((l.node.to_path_buf(), vec![l.shims.node().display().to_string()])),
+        RuntimeKind::Custom => Ok((PathBuf::from(code_root).join("bootstrap"), vec![])),
+        other => Err(StartFailure {
+            cause: crate::invoke::Cause::SystemError,
+            code: 4024,
+            error_type: "RuntimeNotSupported".into(),
+            message: format!("runtime {} ({other:?}) is not supported by this server yet", l.spec.runtime),
+            log: vec![],
+        }),
+    }
+}
+
+fn environment(l: &Launch<'_>, api_addr: &str, code_root: &str, dir: &std::path::Path) -> Vec<(String, String)> {
+    let s = l.spec;
+    let mut user = s.user_data.clone();
+    user.extend(s.encrypted_user_data.clone());
+    let tmp = dir.join("tmp").display().to_string();
+    let mut env: Vec<(String, String)> = vec![
+        ("PATH".into(), "/usr/local/bin:/usr/bin:/bin".into()),
+        ("HOME".into(), tmp.clone()),
+        ("TMPDIR".into(), tmp),
+        ("LANG".into(), "C.UTF-8".into()),
+        ("TZ".into(), "UTC".into()),
+    ];
+    env.extend(user.iter().map(|(k, v)| (k.clone(), v.clone())));
+    let userdata = serde_json::to_string(&user).unwrap_or_else(|_| "{}".into());
+    let preset = [
+        ("RUNTIME_PROJECT_ID", l.project_id.to_string()),
+        ("RUNTIME_FUNC_NAME", s.name.clone()),
+        ("RUNTIME_FUNC_VERSION", l.version.to_string()),
+        ("RUNTIME_PACKAGE", s.package.clone()),
+        ("RUNTIME_HANDLER", s.handler.clone()),
+        ("RUNTIME_TIMEOUT", s.timeout.to_string()),
+        ("RUNTIME_USERDATA", userdata),
+        ("RUNTIME_CPU", stratus_types::limits::cpu_for_memory(l.memory_mb).to_string()),
+        ("RUNTIME_MEMORY", l.memory_mb.to_string()),
+        ("RUNTIME_MAX_RESP_BODY_SIZE", stratus_types::limits::SYNC_PAYLOAD_MAX.to_string()),
+        ("RUNTIME_INITIALIZER_HANDLER", s.initializer_handler.clone()),
+        ("RUNTIME_INITIALIZER_TIMEOUT", s.initializer_timeout.to_string()),
+        ("RUNTIME_ROOT", l.shims.root.display().to_string()),
+        ("RUNTIME_CODE_ROOT", code_root.to_string()),
+        ("RUNTIME_LOG_DIR", dir.join("log").display().to_string()),
+        ("RUNTIME_API_ADDR", api_addr.to_string()),
+        ("RUNTIME_CONCURRENT_NUM", s.strategy.concurrent_num.to_string()),
+        ("RUNTIME_ALIAS", String::new()),
+    ];
+    env.extend(preset.into_iter().map(|(k, v)| (k.to_string(), v)));
+    env
+}
+
+/// Starts an instance and waits until it is ready for events.
+pub(crate) async fn start(
+    l: Launch<'_>,
+    sandbox: Arc<dyn Sandbox>,
+    on_death: impl FnOnce(u64) + Send + 'static,
+) -> Result<Arc<Instance>, StartFailure> {
+    let dir = l.instances_root.join(l.id.to_string());
+    let fail_sys = |message: String| StartFailure {
+        cause: crate::invoke::Cause::SystemError,
+        code: 4024,
+        error_type: "SystemError".into(),
+        message,
+        log: vec![],
+    };
+    for sub in ["tmp", "log"] {
+        std::fs::create_dir_all(dir.join(sub)).map_err(|e| fail_sys(format!("create instance directory: {e}")))?;
+    }
+    // The working directory is the parent of the code directory, as on FunctionGraph.
+    let code_link = dir.join("code");
+    let _ = std::fs::remove_file(&code_link);
+    std::os::unix::fs::symlink(&l.code_dir, &code_link).map_err(|e| fail_sys(format!("link code: {e}")))?;
+    let code_root = code_link.display().to_string();
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| fail_sys(format!("bind runtime API: {e}")))?;
+    let api_addr = listener
+        .local_addr()
+        .map_err(|e| fail_sys(format!("runtime API address: {e}")))?
+        .to_string();
+    let mailbox = Arc::new(Mailbox::new(stratus_types::limits::SYNC_PAYLOAD_MAX + 1024));
+    let server = stratus_runtimeapi::serve(listener, mailbox.clone());
+
+    let (program, args) = match program(&l, &api_addr, &code_root) {
+        Ok(p) => p,
+        Err(f) => {
+            server.abort();
+            let _ = std::fs::remove_dir_all(&dir);
+            return Err(f);
+        }
+    };
+    let spec = InstanceSpec {
+        program,
+        args,
+        env: environment(&l, &api_addr, &code_root, &dir),
+        cwd: dir.clone(),
+        limits: Limits {
+            memory_mb: l.memory_mb,
+            nofile: 1024,
+            nproc: 1024,
+            tmp_mb: l.spec.ephemeral_storage,
+        },
+    };
+    let started = match sandbox.start(&spec).await {
+        Ok(s) => s,
+        Err(e) => {
+            server.abort();
+            let _ = std::fs::remove_dir_all(&dir);
+            let is_custom = l.spec.runtime().map(|r| r.kind() == RuntimeKind::Custom).unwrap_or(false);
+            return Err(match e {
+                SandboxError::NotFound(_) | SandboxError::NotExecutable(_) if is_custom => StartFailure {
+                    cause: crate::invoke::Cause::InitializationFailed,
+                    code: 4202,
+                    error_type: "BootstrapNotFound".into(),
+                    message: format!(
+                        "runtime bootstrap file is not found or not executable: the code package must contain an executable file named bootstrap at its root ({e})"
+                    ),
+                    log: vec![],
+                },
+                e => fail_sys(e.to_string()),
+            });
+        }
+    };
+    let pid = started.pid;
+    let logs = Arc::new(LogCollector::default());
+    for fd in [started.stdout.into_owned_fd(), started.stderr.into_owned_fd()] {
+        match fd {
+            Ok(fd) => LogCollector::spawn_reader(logs.clone(), fd),
+            Err(e) => tracing::warn!("instance {pid}: cannot read output: {e}"),
+        }
+    }
+
+    let (death_tx, death_rx) = watch::channel(None);
+    let stopping = Arc::new(AtomicBool::new(false));
+    let oom = Arc::new(AtomicBool::new(false));
+    let peak_rss = Arc::new(AtomicU64::new(0));
+    // Memory watchdog: samples the process tree, keeps the peak, kills above the limit.
+    {
+        let sandbox = sandbox.clone();
+        let oom = oom.clone();
+        let peak = peak_rss.clone();
+        let limit = u64::from(l.memory_mb) * 1024 * 1024;
+        let mut death = death_rx.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(100));
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    _ = death.changed() => return,
+                }
+                let Some(rss) = sandbox.memory_bytes(pid) else { continue };
+                peak.fetch_max(rss, Ordering::Relaxed);
+                if rss > limit {
+                    oom.store(true, Ordering::Release);
+                    sandbox.kill(pid);
+                    return;
+                }
+            }
+        });
+    }
+    // Death watcher: reaps the process, fails what is in flight, cleans up.
+    {
+        let mut child = started.child;
+        let mailbox = mailbox.clone();
+        let stopping = stopping.clone();
+        let sandbox = sandbox.clone();
+        let id = l.id;
+        tokio::spawn(async move {
+            let status = child.wait().await;
+            // Kill whatever the instance left behind in its process group.
+            sandbox.kill(pid);
+            let death = if oom.load(Ordering::Acquire) {
+                Death::OutOfMemory
+            } else if stopping.load(Ordering::Acquire) {
+                Death::Stopped
+            } else {
+                Death::Exited(match status {
+                    Ok(s) => s.to_string(),
+                    Err(e) => e.to_string(),
+                })
+            };
+            let _ = death_tx.send(Some(death));
+            mailbox.close();
+            on_death(id);
+            let _ = tokio::fs::remove_dir_all(&dir).await;
+        });
+    }
+
+    let instance = Arc::new(Instance {
+        id: l.id,
+        pid,
+        mailbox: mailbox.clone(),
+        logs,
+        death: death_rx,
+        peak_rss,
+        stopping,
+        server,
+        sandbox,
+    });
+    let deadline = if l.spec.initializer_handler.is_empty() {
+        START_TIMEOUT
+    } else {
+        Duration::from_secs(u64::from(l.spec.initializer_timeout)) + Duration::from_secs(10)
+    };
+    let outcome = tokio::select! {
+        r = mailbox.wait_ready() => Some(r),
+        _ = instance.died() => None,
+        _ = tokio::time::sleep(deadline) => Some(Readiness::Starting),
+    };
+    match outcome {
+        Some(Readiness::Ready) => {
+            instance.peak_rss.fetch_max(instance.sandbox.memory_bytes(pid).unwrap_or(0), Ordering::Relaxed);
+            Ok(instance)
+        }
+        Some(Readiness::Failed(body)) => {
+            instance.stop();
+            let _ = instance.died().await;
+            instance.logs.settle().await;
+            Err(init_failure(&body, instance.logs.startup_lines()))
+        }
+        Some(Readiness::Starting) => {
+            instance.stop();
+            let _ = instance.died().await;
+            instance.logs.settle().await;
+            Err(StartFailure {
+                cause: crate::invoke::Cause::InitializationFailed,
+                code: 4211,
+                error_type: "InitializationTimeout".into(),
+                message: format!("runtime initialization timed out after {}s", deadline.as_secs()),
+                log: instance.logs.startup_lines(),
+            })
+        }
+        None => {
+            let death = instance.died().await;
+            instance.logs.settle().await;
+            let (cause, code, message) = match death {
+                Death::OutOfMemory => (
+                    crate::invoke::Cause::MemoryExceeded,
+                    4205,
+                    "runtime memory limit exceeded during initialization".to_string(),
+                ),
+                Death::Exited(status) => (
+                    crate::invoke::Cause::InitializationFailed,
+                    4204,
+                    format!("runtime process is exited before it was ready ({status})"),
+                ),
+                Death::Stopped => (crate::invoke::Cause::SystemError, 4204, "instance stopped during start".into()),
+            };
+            Err(StartFailure {
+                cause,
+                code,
+                error_type: "RuntimeExited".into(),
+                message,
+                log: instance.logs.startup_lines(),
+            })
+        }
+    }
+}
+
+fn init_failure(body: &Bytes, log: Vec<String>) -> StartFailure {
+    let v: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    let text = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("").to_string();
+    let load = text("phase") == "load";
+    let mut message = text("errorMessage");
+    if message.is_empty() {
+        message = String::from_utf8_lossy(body).into_owned();
+    }
+    StartFailure {
+        cause: if load {
+            crate::invoke::Cause::LoadFailed
+        } else {
+            crate::invoke::Cause::InitializationFailed
+        },
+        code: if load { 4001 } else { 4201 },
+        error_type: text("errorType"),
+        message,
+        log,
+    }
+}
+
+/// Collects an instance's output and attributes lines to requests.
+#[derive(Default)]
+pub(crate) struct LogCollector {
+    state: Mutex<LogState>,
+    fds: Mutex<Vec<i32>>,
+}
+
+#[derive(Default)]
+struct LogState {
+    requests: HashMap<String, RequestLog>,
+    startup: Vec<String>,
+}
+
+#[derive(Default)]
+struct RequestLog {
+    lines: Vec<String>,
+    bytes: usize,
+    truncated: bool,
+}
+
+impl RequestLog {
+    fn push(&mut self, text: String) {
+        if self.truncated {
+            return;
+        }
+        if self.bytes + text.len() > MAX_REQUEST_LOG {
+            self.truncated = true;
+            self.lines.push(format!("[log truncated: more than {MAX_REQUEST_LOG} bytes]"));
+            return;
+        }
+        self.bytes += text.len() + 1;
+        self.lines.push(text);
+    }
+}
+
+impl LogCollector {
+    /// Starts collecting lines for a request.
+    pub fn begin(&self, request_id: &str) {
+        self.lock().requests.insert(request_id.to_string(), RequestLog::default());
+    }
+
+    /// Stops collecting for a request and returns its lines.
+    pub fn end(&self, request_id: &str) -> Vec<String> {
+        self.lock().requests.remove(request_id).map(|r| r.lines).unwrap_or_default()
+    }
+
+    /// Lines written before the first request (start-up output), taken once.
+    pub fn startup_lines(&self) -> Vec<String> {
+        std::mem::take(&mut self.lock().startup)
+    }
+
+    /// Waits (briefly) until everything the instance has written so far is attributed.
+    pub async fn settle(&self) {
+        for _ in 0..100 {
+            {
+                // Holding the state lock means no reader is between reading and storing.
+                let _state = self.lock();
+                let fds = self.fds.lock().unwrap_or_else(|p| p.into_inner());
+                if fds.iter().all(|fd| unread_bytes(*fd) == 0) {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, LogState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn spawn_reader(this: Arc<Self>, fd: OwnedFd) {
+        let raw = fd.as_raw_fd();
+        // SAFETY: fcntl on an fd we own; AsyncFd needs it non-blocking.
+        unsafe {
+            let flags = libc::fcntl(raw, libc::F_GETFL);
+            libc::fcntl(raw, libc::F_SETFL, flags | libc::O_NONBLOCK);
+        }
+        // SAFETY: the OwnedFd is moved into the AsyncFd, which keeps it open until dropped;
+        // nothing else closes it.
+        let Ok(afd) = (unsafe { AsyncFd::register(fd) }) else { return };
+        this.fds.lock().unwrap_or_else(|p| p.into_inner()).push(raw);
+        tokio::spawn(async move {
+            let mut partial: Vec<u8> = Vec::new();
+            let mut buf = vec![0u8; 64 * 1024];
+            loop {
+                let Ok(mut guard) = afd.readable().await else { break };
+                let mut state = this.lock();
+                // SAFETY: `buf` is valid for `buf.len()` bytes and `raw` is owned by `afd`.
+                let n = unsafe { libc::read(raw, buf.as_mut_ptr().cast(), buf.len()) };
+                if n < 0 {
+                    let err = std::io::Error::last_os_error();
+                    drop(state);
+                    if err.kind() == std::io::ErrorKind::WouldBlock {
+                        guard.clear_ready();
+                        continue;
+                    }
+                    break;
+                }
+                if n == 0 {
+                    if !partial.is_empty() {
+                        state.dispatch(&std::mem::take(&mut partial));
+                    }
+                    break;
+                }
+                partial.extend_from_slice(&buf[..n as usize]);
+                while let Some(pos) = partial.iter().position(|b| *b == b'\n') {
+                    let line: Vec<u8> = partial.drain(..=pos).collect();
+                    state.dispatch(&line[..line.len() - 1]);
+                }
+                if partial.len() > MAX_LINE {
+                    state.dispatch(&std::mem::take(&mut partial));
+                }
+            }
+            this.fds.lock().unwrap_or_else(|p| p.into_inner()).retain(|f| *f != raw);
+        });
+    }
+}
+
+impl LogState {
+    fn dispatch(&mut self, raw: &[u8]) {
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        let (tag, text) = match raw.strip_prefix(b"\x1e") {
+            Some(rest) => match rest.iter().position(|b| *b == 0x1f) {
+                Some(p) => (Some(&rest[..p]), &rest[p + 1..]),
+                None => (None, rest),
+            },
+            None => (None, raw),
+        };
+        let mut text = String::from_utf8_lossy(&text[..text.len().min(MAX_LINE)]).into_owned();
+        if text.len() >= MAX_LINE {
+            text.push_str(" [line truncated]");
+        }
+        let target = match tag {
+            Some(id) => self.requests.get_mut(String::from_utf8_lossy(id).as_ref()),
+            None if self.requests.len() == 1 => self.requests.values_mut().next(),
+            None => None,
+        };
+        match target {
+            Some(req) => req.push(text),
+            None if self.startup.len() < MAX_STARTUP_LINES => self.startup.push(text),
+            None => {}
+        }
+    }
+}
+
+fn unread_bytes(fd: i32) -> i32 {
+    let mut n: libc::c_int = 0;
+    // SAFETY: FIONREAD writes one int through the valid pointer.
+    let rc = unsafe { libc::ioctl(fd, libc::FIONREAD, &mut n) };
+    if rc < 0 {
+        0
+    } else {
+        n
+    }
+}

@@ -1,0 +1,575 @@
+//! Synchronous invocation: resolve, admit, place on an instance (starting one if needed),
+//! run under the timeout, and record logs.
+
+use crate::config::EngineConfig;
+use crate::error::InvokeError;
+use crate::functions::Functions;
+use crate::instance::{self, Death, Instance, Launch, StartFailure};
+use crate::logs::LogSink;
+use crate::materialize::Materializer;
+use crate::pools::{PoolEntry, PoolKey, Pools};
+use crate::shims::Shims;
+use bytes::Bytes;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use stratus_runtimeapi::{Event, Outcome};
+use stratus_sandbox::Sandbox;
+use stratus_scheduler::{Acquire, PoolLimits};
+use stratus_store::{FunctionKey, FunctionRecord, LogLine};
+use stratus_types::limits::{LOG_TAIL_BYTES, MEMORY_SIZES, SYNC_PAYLOAD_MAX};
+use stratus_types::{FunctionSpec, Invalid, Qualifier, Urn};
+
+/// Error causes of guide table 9-5; `marker` is what the Finish log line shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cause {
+    /// The initializer failed or the runtime did not become ready.
+    InitializationFailed,
+    /// The runtime could not load the handler.
+    LoadFailed,
+    /// A platform-side failure.
+    SystemError,
+    /// The invocation ran past its timeout.
+    InvocationTimedOut,
+    /// The instance exceeded its memory.
+    MemoryExceeded,
+    /// The function's code raised or returned an error.
+    CodeError,
+}
+
+impl Cause {
+    /// Name used in `(invoke Failed:<marker>)`.
+    pub fn marker(self) -> &'static str {
+        match self {
+            Cause::InitializationFailed => "InitializationFailed",
+            Cause::LoadFailed => "LoadFailed",
+            Cause::SystemError => "SystemError",
+            Cause::InvocationTimedOut => "InvocationTimedOut",
+            Cause::MemoryExceeded => "RuntimeMemoryExceedLimit",
+            Cause::CodeError => "CodeError",
+        }
+    }
+
+    /// The guide's description of the cause.
+    pub fn description(self) -> &'static str {
+        match self {
+            Cause::InitializationFailed => "Initialization failed",
+            Cause::LoadFailed => "Load failed",
+            Cause::SystemError => "System error",
+            Cause::InvocationTimedOut => "Invocation timed out",
+            Cause::MemoryExceeded => "Memory threshold exceeded",
+            Cause::CodeError => "Code error",
+        }
+    }
+}
+
+/// Sync or async.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvokeType {
+    /// The caller waits.
+    Sync,
+    /// Queued.
+    Async,
+}
+
+/// One invocation.
+#[derive(Debug, Clone)]
+pub struct InvokeRequest {
+    /// Project of the caller.
+    pub project_id: String,
+    /// Target URN.
+    pub urn: Urn,
+    /// Event bytes.
+    pub body: Bytes,
+    /// Sync or async.
+    pub invoke_type: InvokeType,
+    /// Raw `X-Cff-Instance-Memory` value.
+    pub memory: Option<String>,
+}
+
+/// A function-side failure (the invocation itself succeeded as an API call).
+#[derive(Debug, Clone)]
+pub struct FunctionError {
+    /// Internal error code (`X-Func-Err-Code`).
+    pub code: u32,
+    /// Cause of table 9-5.
+    pub cause: Cause,
+}
+
+/// The outcome of an invocation.
+#[derive(Debug, Clone)]
+pub struct InvokeResult {
+    /// Request id.
+    pub request_id: String,
+    /// Version that ran.
+    pub version: String,
+    /// Result bytes (the error JSON on failure).
+    pub result: Bytes,
+    /// Set when the function failed.
+    pub error: Option<FunctionError>,
+    /// The invocation's log, Start and Finish lines included.
+    pub log: String,
+    /// Execution time, ms.
+    pub duration_ms: f64,
+    /// Billed time, ms (duration rounded up).
+    pub billed_ms: u64,
+    /// Peak memory of the instance, MB.
+    pub memory_used_mb: f64,
+    /// Memory of the instance, MB.
+    pub memory_mb: u32,
+}
+
+impl InvokeResult {
+    /// The last `LOG_TAIL_BYTES` of the log, cut at a character boundary.
+    pub fn log_tail(&self) -> &str {
+        let s = self.log.as_str();
+        if s.len() <= LOG_TAIL_BYTES {
+            return s;
+        }
+        let mut start = s.len() - LOG_TAIL_BYTES;
+        while !s.is_char_boundary(start) {
+            start += 1;
+        }
+        &s[start..]
+    }
+}
+
+/// Runs invocations.
+#[derive(Clone)]
+pub struct Invoker {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: Arc<EngineConfig>,
+    functions: Functions,
+    sandbox: Arc<dyn Sandbox>,
+    materializer: Materializer,
+    sink: LogSink,
+    shims: Shims,
+    pools: Pools,
+    shutting_down: AtomicBool,
+}
+
+fn ts(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+fn error_json(error_type: &str, message: &str) -> Bytes {
+    Bytes::from(serde_json::json!({"errorMessage": message, "errorType": error_type}).to_string())
+}
+
+impl Invoker {
+    pub(crate) fn start(
+        config: Arc<EngineConfig>,
+        functions: Functions,
+        sandbox: Arc<dyn Sandbox>,
+        materializer: Materializer,
+        sink: LogSink,
+        shims: Shims,
+    ) -> Self {
+        let _ = std::fs::remove_dir_all(config.data_dir.join("instances"));
+        let inner = Arc::new(Inner {
+            pools: Pools::new(config.project_concurrency),
+            config,
+            functions,
+            sandbox,
+            materializer,
+            sink,
+            shims,
+            shutting_down: AtomicBool::new(false),
+        });
+        let weak = Arc::downgrade(&inner);
+        tokio::spawn(async move {
+            loop {
+                let Some(inner) = weak.upgrade() else { return };
+                let idle = inner.config.idle_timeout;
+                inner.pools.reap(idle);
+                drop(inner);
+                tokio::time::sleep((idle / 4).clamp(Duration::from_millis(50), Duration::from_secs(5))).await;
+            }
+        });
+        Invoker { inner }
+    }
+
+    /// The log sink (for flushing in tests and on shutdown).
+    pub fn sink(&self) -> &LogSink {
+        &self.inner.sink
+    }
+
+    /// Stops every instance and refuses new invocations.
+    pub async fn shutdown(&self) {
+        self.inner.shutting_down.store(true, Ordering::Release);
+        self.inner.pools.stop_function(None);
+        self.inner.sink.flush().await;
+    }
+
+    /// Stops the instances of a function (after delete or when told).
+    pub fn stop_function(&self, function_id: &str) {
+        self.inner.pools.stop_function(Some(function_id));
+    }
+
+    /// Live instances of a function.
+    pub fn instance_count(&self, function_id: &str) -> usize {
+        self.inner.pools.instance_count(function_id)
+    }
+
+    /// Runs one invocation to its end.
+    pub async fn invoke(&self, req: InvokeRequest) -> Result<InvokeResult, InvokeError> {
+        let inner = &self.inner;
+        if inner.shutting_down.load(Ordering::Acquire) {
+            return Err(InvokeError::ShuttingDown);
+        }
+        if req.body.len() > SYNC_PAYLOAD_MAX {
+            return Err(InvokeError::PayloadTooLarge(format!(
+                "the request body is {} bytes; the limit for synchronous invocation is {SYNC_PAYLOAD_MAX} bytes",
+                req.body.len()
+            )));
+        }
+        let (record, version) = self.resolve(&req).await?;
+        let spec = &record.latest;
+        let memory_mb = memory_for(spec, req.memory.as_deref())?;
+        if spec.strategy.max_instances == 0 {
+            return Err(InvokeError::Disabled);
+        }
+        let limits = PoolLimits {
+            max_instances: u32::try_from(spec.strategy.max_instances).ok(),
+            per_instance: spec.strategy.concurrent_num,
+        };
+        let key = PoolKey {
+            function_id: record.id.clone(),
+            version: version.clone(),
+            memory_mb,
+        };
+        let pool = inner.pools.entry(key, record.revision, limits);
+        if !inner.pools.take_quota(&record.project_id, inner.config.queue_wait).await {
+            return Err(InvokeError::Throttled(format!(
+                "Your request has been controlled by overload sdk, please retry later. (the project's limit of {} concurrent executions is reached)",
+                inner.config.project_concurrency
+            )));
+        }
+        let result = self.run(&record, &version, memory_mb, &pool, &req).await;
+        inner.pools.give_quota(&record.project_id);
+        result
+    }
+
+    async fn resolve(&self, req: &InvokeRequest) -> Result<(Arc<FunctionRecord>, String), InvokeError> {
+        let urn = &req.urn;
+        if urn.project_id != req.project_id {
+            return Err(InvokeError::NotFound(format!("function {urn} does not exist in this project")));
+        }
+        let version = match &urn.qualifier {
+            Qualifier::None | Qualifier::Latest => "latest".to_string(),
+            Qualifier::Version(v) => {
+                return Err(InvokeError::NotFound(format!("version {v:?} of function {:?} does not exist", urn.name)))
+            }
+            Qualifier::Alias(a) => {
+                return Err(InvokeError::NotFound(format!("alias {a:?} of function {:?} does not exist", urn.name)))
+            }
+        };
+        let key = FunctionKey {
+            project_id: urn.project_id.clone(),
+            package: urn.package.clone(),
+            name: urn.name.clone(),
+        };
+        let record = match self.inner.functions.cached(&key) {
+            Some(r) => r,
+            None => self.inner.functions.get(&key).await.map_err(|e| match e {
+                crate::DeployError::NotFound(m) => InvokeError::NotFound(m),
+                other => InvokeError::Internal(anyhow::anyhow!("{other}")),
+            })?,
+        };
+        Ok((record, version))
+    }
+
+    async fn run(
+        &self,
+        record: &Arc<FunctionRecord>,
+        version: &str,
+        memory_mb: u32,
+        pool: &Arc<PoolEntry>,
+        req: &InvokeRequest,
+    ) -> Result<InvokeResult, InvokeError> {
+        let inner = &self.inner;
+        let spec = &record.latest;
+        let request_id = uuid::Uuid::new_v4().to_string();
+        let deadline = tokio::time::Instant::now() + inner.config.queue_wait;
+        let mut startup_log = Vec::new();
+        let instance: Arc<Instance> = loop {
+            let notified = pool.freed.notified();
+            match pool.acquire() {
+                Acquire::Use(id) => match pool.instance(id) {
+                    Some(i) if !i.is_dead() => break i,
+                    _ => {
+                        pool.remove(id);
+                        continue;
+                    }
+                },
+                Acquire::Start => match self.cold_start(record, version, memory_mb, pool).await {
+                    Ok(i) => {
+                        startup_log = i.logs.startup_lines();
+                        pool.started(i.clone());
+                        break i;
+                    }
+                    Err(f) => {
+                        pool.start_failed();
+                        return Ok(self.failed_start(record, version, memory_mb, &request_id, f));
+                    }
+                },
+                Acquire::Throttle => {
+                    if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                        return Err(InvokeError::Throttled(format!(
+                            "Your request has been controlled by overload sdk, please retry later. (function {:?} is at its limit of {} instances)",
+                            spec.name, spec.strategy.max_instances
+                        )));
+                    }
+                }
+            }
+        };
+        let result = self
+            .execute(record, version, memory_mb, &instance, request_id, startup_log, req)
+            .await;
+        if instance.is_dead() {
+            pool.remove(instance.id);
+        } else {
+            pool.release(instance.id);
+        }
+        Ok(result)
+    }
+
+    async fn cold_start(
+        &self,
+        record: &Arc<FunctionRecord>,
+        version: &str,
+        memory_mb: u32,
+        pool: &Arc<PoolEntry>,
+    ) -> Result<Arc<Instance>, StartFailure> {
+        let inner = &self.inner;
+        let code_dir = inner
+            .materializer
+            .code_dir(&record.latest.code.sha256)
+            .await
+            .map_err(|e| StartFailure {
+                cause: Cause::SystemError,
+                code: 4024,
+                error_type: "SystemError".into(),
+                message: format!("prepare code: {e:#}"),
+                log: vec![],
+            })?;
+        let id = inner.pools.next_instance_id();
+        let weak_pool = Arc::downgrade(pool);
+        instance::start(
+            Launch {
+                id,
+                project_id: &record.project_id,
+                version,
+                spec: &record.latest,
+                memory_mb,
+                code_dir,
+                instances_root: inner.config.data_dir.join("instances"),
+                shims: &inner.shims,
+                python: &inner.config.python,
+                node: &inner.config.node,
+            },
+            inner.sandbox.clone(),
+            move |id| {
+                if let Some(pool) = weak_pool.upgrade() {
+                    pool.remove(id);
+                }
+            },
+        )
+        .await
+    }
+
+    fn failed_start(&self, record: &FunctionRecord, version: &str, memory_mb: u32, request_id: &str, f: StartFailure) -> InvokeResult {
+        let start = chrono::Utc::now();
+        let mut lines = vec![format!("{} Start invoke request '{request_id}', version: {version}", ts(start))];
+        lines.extend(f.log);
+        lines.push(format!("{}: {}", f.cause.description(), f.message));
+        lines.push(finish_line(request_id, Some(f.cause), 0.0, 0, 0.0, memory_mb));
+        let log = lines.join("\n");
+        self.record_logs(record, version, request_id, lines);
+        InvokeResult {
+            request_id: request_id.to_string(),
+            version: version.to_string(),
+            result: error_json(&f.error_type, &f.message),
+            error: Some(FunctionError { code: f.code, cause: f.cause }),
+            log,
+            duration_ms: 0.0,
+            billed_ms: 0,
+            memory_used_mb: 0.0,
+            memory_mb,
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn execute(
+        &self,
+        record: &FunctionRecord,
+        version: &str,
+        memory_mb: u32,
+        instance: &Arc<Instance>,
+        request_id: String,
+        startup_log: Vec<String>,
+        req: &InvokeRequest,
+    ) -> InvokeResult {
+        let spec = &record.latest;
+        let timeout = Duration::from_secs(u64::from(spec.timeout));
+        let started_at = chrono::Utc::now();
+        let deadline_ms = started_at.timestamp_millis() + timeout.as_millis() as i64;
+        instance.logs.begin(&request_id);
+        let body = if req.body.is_empty() { Bytes::from_static(b"{}") } else { req.body.clone() };
+        let event = Event {
+            request_id: request_id.clone(),
+            body,
+            headers: vec![
+                ("X-CFF-Invoke-Type", if req.invoke_type == InvokeType::Sync { "sync" } else { "async" }.to_string()),
+                ("X-CFF-Access-Key", String::new()),
+                ("X-CFF-Secret-Key", String::new()),
+                ("X-CFF-Auth-Token", String::new()),
+                ("X-CFF-Security-Access-Key", String::new()),
+                ("X-CFF-Security-Secret-Key", String::new()),
+                ("X-CFF-Security-Token", String::new()),
+                ("X-Cff-Origin-Version-Tag", String::new()),
+                ("X-Cff-Deadline-Ms", deadline_ms.to_string()),
+                ("X-Cff-Func-Version", version.to_string()),
+                ("X-Cff-Memory", memory_mb.to_string()),
+            ],
+        };
+        let t0 = Instant::now();
+        let rx = instance.mailbox.submit(event);
+        let outcome = tokio::time::timeout(timeout, rx).await;
+        let duration = t0.elapsed();
+        let (result, error) = match outcome {
+            Ok(Ok(Outcome::Success(b))) => (b, None),
+            Ok(Ok(Outcome::Error(b))) => (b, Some((4002, Cause::CodeError))),
+            Ok(Ok(Outcome::TooLarge(limit))) => (
+                error_json(
+                    "FunctionResponseTooLarge",
+                    &format!("response body size exceeds the limit of {limit} bytes"),
+                ),
+                Some((4008, Cause::CodeError)),
+            ),
+            Ok(Err(_)) => {
+                // The instance died with the request in flight.
+                let death = instance.died().await;
+                match death {
+                    Death::OutOfMemory => (
+                        error_json("RuntimeMemoryExceedLimit", "runtime memory limit exceeded"),
+                        Some((4205, Cause::MemoryExceeded)),
+                    ),
+                    Death::Exited(status) => (
+                        error_json("RuntimeExited", &format!("runtime process is exited ({status})")),
+                        Some((4204, Cause::SystemError)),
+                    ),
+                    Death::Stopped => (
+                        error_json("RuntimeStopped", "the instance was stopped"),
+                        Some((4204, Cause::SystemError)),
+                    ),
+                }
+            }
+            Err(_) => {
+                instance.mailbox.forget(&request_id);
+                instance.stop();
+                (
+                    error_json(
+                        "InvokeTimeout",
+                        &format!("invocation timed out: call invoke timeout {}s", spec.timeout),
+                    ),
+                    Some((4010, Cause::InvocationTimedOut)),
+                )
+            }
+        };
+        instance.logs.settle().await;
+        let mut user_lines = instance.logs.end(&request_id);
+        let duration_ms = duration.as_secs_f64() * 1000.0;
+        let billed_ms = duration_ms.ceil().max(1.0) as u64;
+        let memory_used_mb = instance.peak_rss.load(Ordering::Relaxed) as f64 / (1024.0 * 1024.0);
+        let mut lines = Vec::with_capacity(user_lines.len() + 3);
+        lines.push(format!("{} Start invoke request '{request_id}', version: {version}", ts(started_at)));
+        lines.extend(startup_log);
+        lines.append(&mut user_lines);
+        if let Some((_, cause)) = error {
+            if cause != Cause::CodeError {
+                lines.push(format!("{}: {}", cause.description(), String::from_utf8_lossy(&result)));
+            }
+        }
+        lines.push(finish_line(&request_id, error.map(|e| e.1), duration_ms, billed_ms, memory_used_mb, memory_mb));
+        let log = lines.join("\n");
+        self.record_logs(record, version, &request_id, lines);
+        InvokeResult {
+            request_id,
+            version: version.to_string(),
+            result,
+            error: error.map(|(code, cause)| FunctionError { code, cause }),
+            log,
+            duration_ms,
+            billed_ms,
+            memory_used_mb,
+            memory_mb,
+        }
+    }
+
+    fn record_logs(&self, record: &FunctionRecord, version: &str, request_id: &str, lines: Vec<String>) {
+        let now = chrono::Utc::now().timestamp_millis();
+        let spec: &FunctionSpec = &record.latest;
+        let out = lines
+            .into_iter()
+            .map(|text| LogLine {
+                project_id: record.project_id.clone(),
+                package: spec.package.clone(),
+                function: spec.name.clone(),
+                version: version.to_string(),
+                request_id: request_id.to_string(),
+                time_ms: now,
+                level: level_of(&text).to_string(),
+                text,
+            })
+            .collect();
+        self.inner.sink.send(out);
+    }
+}
+
+fn level_of(text: &str) -> &'static str {
+    let mut words = text.split_whitespace().skip(2);
+    match words.next() {
+        Some("ERROR") => "ERROR",
+        Some("WARN") | Some("WARNING") => "WARN",
+        Some("DEBUG") => "DEBUG",
+        _ => "INFO",
+    }
+}
+
+fn finish_line(request_id: &str, failed: Option<Cause>, duration_ms: f64, billed_ms: u64, used_mb: f64, memory_mb: u32) -> String {
+    let marker = failed.map(|c| format!("(invoke Failed:{})", c.marker())).unwrap_or_default();
+    format!(
+        "{} Finish invoke request '{request_id}'{marker}, duration: {duration_ms:.3}ms, billing duration: {billed_ms}ms, memory used: {used_mb:.3}MB, billing memory: {memory_mb}MB",
+        ts(chrono::Utc::now())
+    )
+}
+
+fn memory_for(spec: &FunctionSpec, header: Option<&str>) -> Result<u32, InvokeError> {
+    let Some(raw) = header.map(str::trim).filter(|h| !h.is_empty()) else {
+        return Ok(spec.memory_size);
+    };
+    let mb: u32 = raw.parse().map_err(|_| {
+        InvokeError::BadMemory(format!("X-Cff-Instance-Memory {raw:?} is not a number of MB"))
+    })?;
+    if !MEMORY_SIZES.contains(&mb) {
+        return Err(InvokeError::BadMemory(format!(
+            "X-Cff-Instance-Memory {mb} is not an allowed memory size"
+        )));
+    }
+    if !spec.enable_dynamic_memory {
+        return Err(InvokeError::BadMemory(
+            "X-Cff-Instance-Memory needs dynamic memory enabled on the function (enable_dynamic_memory)".into(),
+        ));
+    }
+    Ok(mb)
+}
+
+impl From<Invalid> for Box<InvokeError> {
+    fn from(i: Invalid) -> Self {
+        Box::new(InvokeError::Invalid(i))
+    }
+}

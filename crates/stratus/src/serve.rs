@@ -1,0 +1,196 @@
+//! `stratus serve`: configuration, first-start bootstrap, wiring, graceful shutdown.
+
+use anyhow::Context;
+use rand::Rng;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use stratus_engine::{Engine, EngineConfig};
+use stratus_store::{AccessKey, LocalBlobStore, Store};
+
+/// Flags of `stratus serve`; each has a `STRATUS_*` environment equivalent.
+#[derive(clap::Args, Debug)]
+#[command(after_help = "Sandbox: this build runs instances with the `process` backend \
+(own process group, rlimits, scrubbed environment, memory watchdog). It does NOT isolate \
+file systems or networks; run only code you trust.")]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, env = "STRATUS_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Data directory (database, code, runtimes, credentials).
+    #[arg(long, env = "STRATUS_DATA_DIR", default_value = "./stratus-data")]
+    data_dir: PathBuf,
+    /// Store URL; default sqlite://<data-dir>/stratus.db.
+    #[arg(long, env = "STRATUS_STORE")]
+    store: Option<String>,
+    /// Region name used in URNs.
+    #[arg(long, env = "STRATUS_REGION", default_value = "local")]
+    region: String,
+    /// Seconds an idle instance is kept before it is released.
+    #[arg(long, env = "STRATUS_IDLE_TIMEOUT", default_value_t = 60.0)]
+    idle_timeout: f64,
+    /// Milliseconds a request waits for a free instance before it is throttled (429).
+    #[arg(long, env = "STRATUS_QUEUE_WAIT_MS", default_value_t = 50)]
+    queue_wait_ms: u64,
+    /// Concurrent executions per project.
+    #[arg(long, env = "STRATUS_PROJECT_CONCURRENCY", default_value_t = 100)]
+    project_concurrency: usize,
+    /// Python interpreter for Python runtimes (default: /usr/bin/python3 if present).
+    #[arg(long, env = "STRATUS_PYTHON")]
+    python: Option<PathBuf>,
+    /// Node.js executable for Node.js runtimes (default: node on PATH).
+    #[arg(long, env = "STRATUS_NODE")]
+    node: Option<PathBuf>,
+    /// Hosts code_url may download from, comma-separated (default: any).
+    #[arg(long, env = "STRATUS_CODE_URL_HOSTS", value_delimiter = ',')]
+    code_url_hosts: Vec<String>,
+    /// Allowed clock difference of signed requests, seconds.
+    #[arg(long, env = "STRATUS_CLOCK_SKEW", default_value_t = 900)]
+    clock_skew: u64,
+    /// Days log lines are kept.
+    #[arg(long, env = "STRATUS_LOG_RETENTION_DAYS", default_value_t = 7)]
+    log_retention_days: u64,
+    /// Include the canonical request in signature errors (debugging clients).
+    #[arg(long, env = "STRATUS_DEBUG_AUTH")]
+    debug_auth: bool,
+}
+
+/// Runs the server until SIGTERM or SIGINT.
+pub fn run(args: ServeArgs) -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("STRATUS_LOG").unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(serve(args))
+}
+
+fn random_token(len: usize, alphabet: &[u8]) -> String {
+    let mut rng = rand::thread_rng();
+    (0..len).map(|_| alphabet[rng.gen_range(0..alphabet.len())] as char).collect()
+}
+
+fn open_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        return Ok(Arc::new(stratus_store_sqlite::SqliteStore::open(Path::new(path))?));
+    }
+    anyhow::bail!("unsupported store URL {url:?}: this build supports sqlite://PATH")
+}
+
+/// Creates the default project and root key on first start; returns the root key.
+async fn bootstrap(store: &Arc<dyn Store>) -> anyhow::Result<AccessKey> {
+    if let Some(key) = store.root_access_key().await? {
+        return Ok(key);
+    }
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let project_id = env("STRATUS_PROJECT_ID").unwrap_or_else(|| random_token(32, b"0123456789abcdef"));
+    if project_id.is_empty() || !project_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        anyhow::bail!("STRATUS_PROJECT_ID {project_id:?} may contain only letters, digits, '-' and '_'");
+    }
+    let key = AccessKey {
+        access_key: env("STRATUS_ROOT_ACCESS_KEY")
+            .unwrap_or_else(|| random_token(20, b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")),
+        secret_key: env("STRATUS_ROOT_SECRET_KEY").unwrap_or_else(|| {
+            random_token(40, b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+        }),
+        project_id,
+    };
+    store.ensure_project(&key.project_id).await?;
+    store.ensure_access_key(&key).await?;
+    tracing::info!("created project {} and its root access key", key.project_id);
+    Ok(key)
+}
+
+fn write_credentials(path: &Path, endpoint: &str, region: &str, key: &AccessKey) -> anyhow::Result<()> {
+    let body = serde_json::json!({
+        "endpoint": endpoint,
+        "project_id": key.project_id,
+        "access_key": key.access_key,
+        "secret_key": key.secret_key,
+        "region": region,
+    });
+    let tmp = path.with_extension("json.tmp");
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)
+        .with_context(|| format!("write {}", tmp.display()))?;
+    f.write_all(serde_json::to_string_pretty(&body)?.as_bytes())?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)?;
+    Ok(())
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&args.data_dir).with_context(|| format!("create {}", args.data_dir.display()))?;
+    let data_dir = args.data_dir.canonicalize()?;
+    let store_url = args
+        .store
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("stratus.db").display()));
+    let store = open_store(&store_url)?;
+    let blobs = Arc::new(LocalBlobStore::open(data_dir.join("blobs"))?);
+    let root = bootstrap(&store).await?;
+
+    let mut config = EngineConfig::new(data_dir.clone());
+    config.region = args.region.clone();
+    config.idle_timeout = Duration::from_secs_f64(args.idle_timeout.max(0.05));
+    config.queue_wait = Duration::from_millis(args.queue_wait_ms);
+    config.project_concurrency = args.project_concurrency.max(1);
+    config.code_url_hosts = args.code_url_hosts.iter().filter(|h| !h.is_empty()).cloned().collect();
+    config.log_retention = Duration::from_secs(args.log_retention_days.max(1) * 86_400);
+    if let Some(p) = &args.python {
+        config.python = p.clone();
+    }
+    if let Some(n) = &args.node {
+        config.node = n.clone();
+    }
+    tracing::warn!(
+        "sandbox: process backend: instances get their own process group, rlimits and a memory watchdog, \
+         but no file-system or network isolation; run only trusted code"
+    );
+    let sandbox = Arc::new(stratus_sandbox::ProcessSandbox);
+    let engine = Engine::start(config, store.clone(), blobs, sandbox).await?;
+
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("listen on {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    let endpoint = format!("http://{addr}");
+    let creds_path = data_dir.join("credentials.json");
+    write_credentials(&creds_path, &endpoint, &args.region, &root)?;
+    tracing::info!("credentials for the CLI and SDKs are in {}", creds_path.display());
+
+    let app = stratus_api::router(stratus_api::AppState {
+        engine: engine.clone(),
+        store,
+        clock_skew: Duration::from_secs(args.clock_skew),
+        debug_auth: args.debug_auth,
+    });
+    println!("stratus listening on {endpoint}");
+    std::io::stdout().flush()?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    tracing::info!("shutting down: stopping instances");
+    engine.shutdown().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+}
