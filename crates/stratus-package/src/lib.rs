@@ -47,6 +47,8 @@
 //! Error messages are lowercase, have no trailing period and name the entry
 //! at fault, so a server can hand them to clients as they are.
 
+#![warn(missing_docs)]
+
 mod names;
 mod read;
 mod tree;
@@ -116,7 +118,10 @@ impl Manifest {
     /// executable counts). Directories and missing paths are not executable.
     pub fn is_executable(&self, path: &str) -> bool {
         match query_components(path) {
-            Some(comps) if !comps.is_empty() => self.tree.file_mode(&comps).is_some_and(|mode| mode & 0o111 != 0),
+            Some(comps) if !comps.is_empty() => self
+                .tree
+                .file_mode(&comps)
+                .is_some_and(|mode| mode & 0o111 != 0),
             _ => false,
         }
     }

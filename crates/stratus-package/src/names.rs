@@ -69,14 +69,26 @@ mod tests {
     #[test]
     fn refuses_bad_names() {
         for name in ["/etc/passwd", "\\x", "C:/x", "c:x", "\\\\server\\share"] {
-            assert!(matches!(split(name), Err(PackageError::AbsolutePath(_))), "{name}");
+            assert!(
+                matches!(split(name), Err(PackageError::AbsolutePath(_))),
+                "{name}"
+            );
         }
         for name in ["../x", "a/../b", "a\\..\\..\\b", ".."] {
-            assert!(matches!(split(name), Err(PackageError::PathEscapesRoot(_))), "{name}");
+            assert!(
+                matches!(split(name), Err(PackageError::PathEscapesRoot(_))),
+                "{name}"
+            );
         }
         assert!(matches!(split(""), Err(PackageError::Corrupt(_))));
         assert!(matches!(split("a\0b"), Err(PackageError::Corrupt(_))));
-        assert!(matches!(split(&"a".repeat(300)), Err(PackageError::Corrupt(_))));
-        assert!(matches!(split(&"a/".repeat(3000)), Err(PackageError::Corrupt(_))));
+        assert!(matches!(
+            split(&"a".repeat(300)),
+            Err(PackageError::Corrupt(_))
+        ));
+        assert!(matches!(
+            split(&"a/".repeat(3000)),
+            Err(PackageError::Corrupt(_))
+        ));
     }
 }

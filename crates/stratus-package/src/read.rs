@@ -66,7 +66,10 @@ pub(crate) fn inspect(zip_bytes: &[u8], limits: &Limits) -> Result<Manifest, Pac
     let mut total = scan.unpacked;
     for p in &scan.plan {
         if p.kind == Kind::File {
-            let mut entry = scan.archive.by_index(p.index).map_err(|e| entry_error(&p.name, e))?;
+            let mut entry = scan
+                .archive
+                .by_index(p.index)
+                .map_err(|e| entry_error(&p.name, e))?;
             copy_limited(&mut entry, &mut io::sink(), p, &mut total, limits)?;
         }
     }
@@ -77,7 +80,11 @@ pub(crate) fn inspect(zip_bytes: &[u8], limits: &Limits) -> Result<Manifest, Pac
     })
 }
 
-pub(crate) fn unpack(zip_bytes: &[u8], dest: &Path, limits: &Limits) -> Result<Manifest, PackageError> {
+pub(crate) fn unpack(
+    zip_bytes: &[u8],
+    dest: &Path,
+    limits: &Limits,
+) -> Result<Manifest, PackageError> {
     // Refuse what can be refused before creating anything.
     let scan = scan(zip_bytes, limits)?;
     let created = prepare_dest(dest)?;
@@ -151,14 +158,20 @@ fn clean_up(dest: &Path, created: Option<&Path>) {
 fn write_tree(mut scan: Scan<'_>, dest: &Path, limits: &Limits) -> Result<Manifest, PackageError> {
     let mut total = scan.unpacked;
     for p in &scan.plan {
-        let path = p.comps.iter().fold(dest.to_path_buf(), |path, c| path.join(c));
+        let path = p
+            .comps
+            .iter()
+            .fold(dest.to_path_buf(), |path, c| path.join(c));
         match &p.kind {
             Kind::Dir => fs::create_dir_all(&path)?,
             Kind::File => {
                 create_parent(&path)?;
                 let file = create_new(&path)?;
                 let mut out = BufWriter::with_capacity(64 * 1024, file);
-                let mut entry = scan.archive.by_index(p.index).map_err(|e| entry_error(&p.name, e))?;
+                let mut entry = scan
+                    .archive
+                    .by_index(p.index)
+                    .map_err(|e| entry_error(&p.name, e))?;
                 copy_limited(&mut entry, &mut out, p, &mut total, limits)?;
                 out.into_inner().map_err(|e| e.into_error())?;
                 set_mode(&path, p.mode)?;
@@ -172,7 +185,9 @@ fn write_tree(mut scan: Scan<'_>, dest: &Path, limits: &Limits) -> Result<Manife
     // Directory modes last, so that a read-only directory does not get in the
     // way of its own contents. Owner rwx is always kept.
     for (comps, mode) in scan.tree.dirs() {
-        let path = comps.iter().fold(dest.to_path_buf(), |path, c| path.join(c));
+        let path = comps
+            .iter()
+            .fold(dest.to_path_buf(), |path, c| path.join(c));
         set_mode(&path, mode | 0o700)?;
     }
     Ok(Manifest {
@@ -349,7 +364,11 @@ fn scan<'a>(zip_bytes: &'a [u8], limits: &Limits) -> Result<Scan<'a>, PackageErr
     }
     // The zip crate keys entries by name and silently keeps one of two
     // entries with the same name, so duplicates are found in our own walk.
-    let records = central_records(zip_bytes, archive.central_directory_start(), limits.max_entries);
+    let records = central_records(
+        zip_bytes,
+        archive.central_directory_start(),
+        limits.max_entries,
+    );
     if records.len() > limits.max_entries {
         return Err(PackageError::TooManyEntries {
             limit: limits.max_entries,
@@ -358,7 +377,9 @@ fn scan<'a>(zip_bytes: &'a [u8], limits: &Limits) -> Result<Scan<'a>, PackageErr
     let mut seen = HashSet::new();
     for record in &records {
         if !seen.insert(record.name) {
-            return Err(PackageError::DuplicateEntry(shown(&String::from_utf8_lossy(record.name))));
+            return Err(PackageError::DuplicateEntry(shown(
+                &String::from_utf8_lossy(record.name),
+            )));
         }
     }
     if records.len() != count {
@@ -374,7 +395,9 @@ fn scan<'a>(zip_bytes: &'a [u8], limits: &Limits) -> Result<Scan<'a>, PackageErr
     let mut unpacked: u64 = 0;
     for (index, record) in records.iter().enumerate() {
         let fallback = archive.name_for_index(index).map(shown).unwrap_or_default();
-        let entry = archive.by_index_raw(index).map_err(|e| entry_error(&fallback, e))?;
+        let entry = archive
+            .by_index_raw(index)
+            .map_err(|e| entry_error(&fallback, e))?;
         let raw_name = entry.name_raw();
         let name = shown(entry.name());
         if raw_name != record.name {
@@ -382,7 +405,10 @@ fn scan<'a>(zip_bytes: &'a [u8], limits: &Limits) -> Result<Scan<'a>, PackageErr
                 "entry {name:?} does not match its central directory record"
             )));
         }
-        let comps: Vec<String> = names::split(entry.name())?.into_iter().map(String::from).collect();
+        let comps: Vec<String> = names::split(entry.name())?
+            .into_iter()
+            .map(String::from)
+            .collect();
         if entry.encrypted() {
             return Err(PackageError::Corrupt(format!(
                 "entry {name:?} is encrypted, which is not supported"
@@ -392,9 +418,9 @@ fn scan<'a>(zip_bytes: &'a [u8], limits: &Limits) -> Result<Scan<'a>, PackageErr
             CompressionMethod::Stored | CompressionMethod::Deflated => {}
             other => {
                 return Err(PackageError::Corrupt(format!(
-                    "entry {name:?} uses compression method {}, which is not supported (use deflate)",
-                    detail(other)
-                )))
+                "entry {name:?} uses compression method {}, which is not supported (use deflate)",
+                detail(other)
+            )))
             }
         }
         let size = entry.size();
@@ -402,7 +428,11 @@ fn scan<'a>(zip_bytes: &'a [u8], limits: &Limits) -> Result<Scan<'a>, PackageErr
         let dir_name = entry.is_dir();
         drop(entry);
 
-        let unix_mode = if record.system == SYSTEM_UNIX { record.external >> 16 } else { 0 };
+        let unix_mode = if record.system == SYSTEM_UNIX {
+            record.external >> 16
+        } else {
+            0
+        };
         let file_type = unix_mode & S_IFMT;
         let perm = unix_mode & 0o777;
         let kind = if dir_name || file_type == S_IFDIR {
@@ -468,17 +498,27 @@ fn scan<'a>(zip_bytes: &'a [u8], limits: &Limits) -> Result<Scan<'a>, PackageErr
 }
 
 /// Reads a symlink entry's target.
-fn read_target(archive: &mut Archive<'_>, p: &Planned, unpacked: &mut u64, limits: &Limits) -> Result<String, PackageError> {
+fn read_target(
+    archive: &mut Archive<'_>,
+    p: &Planned,
+    unpacked: &mut u64,
+    limits: &Limits,
+) -> Result<String, PackageError> {
     if p.size > MAX_TARGET_BYTES as u64 {
         return Err(PackageError::Corrupt(format!(
             "symlink {:?} has a target longer than {MAX_TARGET_BYTES} bytes",
             p.name
         )));
     }
-    let mut entry = archive.by_index(p.index).map_err(|e| entry_error(&p.name, e))?;
+    let mut entry = archive
+        .by_index(p.index)
+        .map_err(|e| entry_error(&p.name, e))?;
     let mut target = Vec::new();
     copy_limited(&mut entry, &mut target, p, unpacked, limits)?;
     String::from_utf8(target).map_err(|_| {
-        PackageError::Corrupt(format!("symlink {:?} has a target that is not utf-8", p.name))
+        PackageError::Corrupt(format!(
+            "symlink {:?} has a target that is not utf-8",
+            p.name
+        ))
     })
 }

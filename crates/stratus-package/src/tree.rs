@@ -64,7 +64,13 @@ enum Unresolved {
 impl Tree {
     /// Adds an entry named `name` (used in messages) whose normalised path is
     /// `comps`. `mode` is the permission bits for files and directories.
-    pub(crate) fn insert(&mut self, name: &str, comps: &[&str], kind: Kind, mode: u32) -> Result<(), PackageError> {
+    pub(crate) fn insert(
+        &mut self,
+        name: &str,
+        comps: &[&str],
+        kind: Kind,
+        mode: u32,
+    ) -> Result<(), PackageError> {
         if let Kind::Symlink(target) = &kind {
             check_target(name, target)?;
         }
@@ -198,7 +204,11 @@ impl Tree {
     /// Resolves `comps` from the root like the kernel would on the unpacked
     /// tree, following symlinks (also in the last component). Returns the
     /// node found, `None` for the root or a missing path.
-    fn resolve<'a>(&'a self, comps: Vec<&'a str>, budget: &mut usize) -> Result<Option<&'a Node>, Unresolved> {
+    fn resolve<'a>(
+        &'a self,
+        comps: Vec<&'a str>,
+        budget: &mut usize,
+    ) -> Result<Option<&'a Node>, Unresolved> {
         let mut pending: Vec<&'a str> = comps;
         pending.reverse();
         // One slot per directory level below the root; `None` marks a level
@@ -257,7 +267,10 @@ fn check_target(name: &str, target: &str) -> Result<(), PackageError> {
         ""
     };
     if !problem.is_empty() {
-        return Err(PackageError::Corrupt(format!("symlink {:?} {problem}", shown(name))));
+        return Err(PackageError::Corrupt(format!(
+            "symlink {:?} {problem}",
+            shown(name)
+        )));
     }
     if target.starts_with('/') || has_drive_prefix(target) {
         return Err(PackageError::SymlinkEscapes(format!(
@@ -287,7 +300,11 @@ fn collect_symlinks<'a>(
     }
 }
 
-fn collect_dirs<'a>(dir: &'a BTreeMap<String, Node>, path: &mut Vec<&'a str>, out: &mut Vec<(Vec<&'a str>, u32)>) {
+fn collect_dirs<'a>(
+    dir: &'a BTreeMap<String, Node>,
+    path: &mut Vec<&'a str>,
+    out: &mut Vec<(Vec<&'a str>, u32)>,
+) {
     for (name, node) in dir {
         if let Node::Dir { mode, children, .. } = node {
             path.push(name);
@@ -332,7 +349,10 @@ mod tests {
         let mut t = Tree::default();
         link(&mut t, "l2", "a/l1/..").unwrap();
         link(&mut t, "a/l1", "..").unwrap();
-        assert!(matches!(t.check_symlinks(), Err(PackageError::SymlinkEscapes(_))));
+        assert!(matches!(
+            t.check_symlinks(),
+            Err(PackageError::SymlinkEscapes(_))
+        ));
     }
 
     #[test]
@@ -347,14 +367,23 @@ mod tests {
     fn clashes() {
         let mut t = Tree::default();
         file(&mut t, "a/b", 0o644).unwrap();
-        assert!(matches!(file(&mut t, "a", 0o644), Err(PackageError::DuplicateEntry(_))));
-        assert!(matches!(file(&mut t, "a/b/c", 0o644), Err(PackageError::DuplicateEntry(_))));
+        assert!(matches!(
+            file(&mut t, "a", 0o644),
+            Err(PackageError::DuplicateEntry(_))
+        ));
+        assert!(matches!(
+            file(&mut t, "a/b/c", 0o644),
+            Err(PackageError::DuplicateEntry(_))
+        ));
         t.insert("a/", &["a"], Kind::Dir, 0o700).unwrap();
         assert!(matches!(
             t.insert("a/", &["a"], Kind::Dir, 0o700),
             Err(PackageError::DuplicateEntry(_))
         ));
         link(&mut t, "l", "a").unwrap();
-        assert!(matches!(file(&mut t, "l/x", 0o644), Err(PackageError::SymlinkEscapes(_))));
+        assert!(matches!(
+            file(&mut t, "l/x", 0o644),
+            Err(PackageError::SymlinkEscapes(_))
+        ));
     }
 }

@@ -101,7 +101,8 @@ pub fn zip_dir(dir: &Path) -> io::Result<Vec<u8>> {
                 format!("file name {name:?} contains a backslash, which the platform treats as a separator"),
             ));
         }
-        tree.insert(name, &comps, kind, mode).map_err(invalid_input)?;
+        tree.insert(name, &comps, kind, mode)
+            .map_err(invalid_input)?;
     }
     tree.check_symlinks().map_err(invalid_input)?;
 

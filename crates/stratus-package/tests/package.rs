@@ -28,8 +28,12 @@ fn build(entries: &[E<'_>]) -> Vec<u8> {
                 zip.start_file(*name, opts).unwrap();
                 zip.write_all(content).unwrap();
             }
-            E::Dir(name) => zip.add_directory(*name, SimpleFileOptions::default()).unwrap(),
-            E::Link(name, target) => zip.add_symlink(*name, *target, SimpleFileOptions::default()).unwrap(),
+            E::Dir(name) => zip
+                .add_directory(*name, SimpleFileOptions::default())
+                .unwrap(),
+            E::Link(name, target) => zip
+                .add_symlink(*name, *target, SimpleFileOptions::default())
+                .unwrap(),
         }
     }
     zip.finish().unwrap().into_inner()
@@ -113,15 +117,27 @@ fn round_trip_keeps_modes_and_symlinks() {
     let dest = out.path().join("a/b/code");
     let unpacked = unpack(&bytes, &dest, &Limits::default()).unwrap();
     assert_eq!(unpacked.unpacked_bytes, manifest.unpacked_bytes);
-    assert_eq!(fs::read(dest.join("bootstrap")).unwrap(), b"#!/bin/sh\necho hi\n");
+    assert_eq!(
+        fs::read(dest.join("bootstrap")).unwrap(),
+        b"#!/bin/sh\necho hi\n"
+    );
     assert_eq!(mode(&dest.join("bootstrap")), 0o755);
     assert_eq!(mode(&dest.join("lib/util.py")), 0o644);
     assert_eq!(mode(&dest.join("readonly.txt")), 0o444);
     assert_eq!(mode(&dest.join("lib/data")), 0o750);
     assert_eq!(mode(&dest.join("lib")), 0o755);
-    assert_eq!(fs::read_link(dest.join("run")).unwrap(), Path::new("bootstrap"));
-    assert_eq!(fs::read_link(dest.join("lib/up")).unwrap(), Path::new("../bootstrap"));
-    assert_eq!(fs::read(dest.join("lib/up")).unwrap(), b"#!/bin/sh\necho hi\n");
+    assert_eq!(
+        fs::read_link(dest.join("run")).unwrap(),
+        Path::new("bootstrap")
+    );
+    assert_eq!(
+        fs::read_link(dest.join("lib/up")).unwrap(),
+        Path::new("../bootstrap")
+    );
+    assert_eq!(
+        fs::read(dest.join("lib/up")).unwrap(),
+        b"#!/bin/sh\necho hi\n"
+    );
 }
 
 #[test]
@@ -132,7 +148,10 @@ fn zip_single_and_files() {
     assert_eq!(m.entries, 1);
     assert!(m.is_executable("bootstrap"));
     assert_eq!(mode(&tmp.path().join("bootstrap")), 0o755);
-    assert_eq!(bytes, zip_single("bootstrap", b"#!/bin/sh\n", 0o755).unwrap());
+    assert_eq!(
+        bytes,
+        zip_single("bootstrap", b"#!/bin/sh\n", 0o755).unwrap()
+    );
 
     let bytes = zip_single("./src/index.py", b"x = 1\n", 0o644).unwrap();
     let m = inspect(&bytes, &Limits::default()).unwrap();
@@ -158,10 +177,16 @@ fn zip_single_and_files() {
 fn zip_dir_refuses_escaping_symlinks() {
     let src = tempfile::tempdir().unwrap();
     symlink("/etc/passwd", src.path().join("passwd")).unwrap();
-    assert_eq!(zip_dir(src.path()).unwrap_err().kind(), std::io::ErrorKind::InvalidInput);
+    assert_eq!(
+        zip_dir(src.path()).unwrap_err().kind(),
+        std::io::ErrorKind::InvalidInput
+    );
     let src = tempfile::tempdir().unwrap();
     symlink("../outside", src.path().join("up")).unwrap();
-    assert_eq!(zip_dir(src.path()).unwrap_err().kind(), std::io::ErrorKind::InvalidInput);
+    assert_eq!(
+        zip_dir(src.path()).unwrap_err().kind(),
+        std::io::ErrorKind::InvalidInput
+    );
 }
 
 #[test]
@@ -178,30 +203,56 @@ fn missing_modes_get_defaults() {
     assert_eq!(mode(&tmp.path().join("d")), 0o755);
 }
 
+/// A predicate on the expected error.
+type Check = fn(&PackageError) -> bool;
+
 #[test]
 fn refuses_path_traversal() {
-    let cases: &[(&str, fn(&PackageError) -> bool)] = &[
-        ("../evil", |e| matches!(e, PackageError::PathEscapesRoot(n) if n == "../evil")),
-        ("a/../../b", |e| matches!(e, PackageError::PathEscapesRoot(_))),
-        ("..\\evil", |e| matches!(e, PackageError::PathEscapesRoot(_))),
+    let cases: &[(&str, Check)] = &[
+        (
+            "../evil",
+            |e| matches!(e, PackageError::PathEscapesRoot(n) if n == "../evil"),
+        ),
+        ("a/../../b", |e| {
+            matches!(e, PackageError::PathEscapesRoot(_))
+        }),
+        ("..\\evil", |e| {
+            matches!(e, PackageError::PathEscapesRoot(_))
+        }),
         ("ok/../x", |e| matches!(e, PackageError::PathEscapesRoot(_))),
-        ("/abs", |e| matches!(e, PackageError::AbsolutePath(n) if n == "/abs")),
+        (
+            "/abs",
+            |e| matches!(e, PackageError::AbsolutePath(n) if n == "/abs"),
+        ),
         ("/tmp/evil", |e| matches!(e, PackageError::AbsolutePath(_))),
         ("C:\\evil", |e| matches!(e, PackageError::AbsolutePath(_))),
         ("\\evil", |e| matches!(e, PackageError::AbsolutePath(_))),
         ("a\0b", |e| matches!(e, PackageError::Corrupt(_))),
     ];
     for (name, check) in cases {
-        let bytes = build(&[E::File("fine.txt", b"fine", 0o644), E::File(name, b"evil", 0o644)]);
+        let bytes = build(&[
+            E::File("fine.txt", b"fine", 0o644),
+            E::File(name, b"evil", 0o644),
+        ]);
         let err = inspect(&bytes, &Limits::default()).unwrap_err();
         assert!(check(&err), "{name:?}: {err:?}");
         let msg = err.to_string();
-        assert!(msg.chars().next().unwrap().is_lowercase() && !msg.ends_with('.'), "{msg}");
+        assert!(
+            msg.chars().next().unwrap().is_lowercase() && !msg.ends_with('.'),
+            "{msg}"
+        );
         let err = unpack_fails(&bytes, &Limits::default());
         assert!(check(&err), "{name:?}: {err:?}");
     }
-    let err = inspect(&build(&[E::File("../evil", b"x", 0o644)]), &Limits::default()).unwrap_err();
-    assert_eq!(err.to_string(), "entry \"../evil\" has a '..' path component");
+    let err = inspect(
+        &build(&[E::File("../evil", b"x", 0o644)]),
+        &Limits::default(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "entry \"../evil\" has a '..' path component"
+    );
 }
 
 #[test]
@@ -217,7 +268,10 @@ fn refuses_escaping_symlinks() {
     for target in ["..", "../x", "a/../../x", "sub/../../etc"] {
         let bytes = build(&[E::Link("link", target)]);
         let err = unpack_fails(&bytes, &Limits::default());
-        assert!(matches!(err, PackageError::SymlinkEscapes(_)), "{target}: {err:?}");
+        assert!(
+            matches!(err, PackageError::SymlinkEscapes(_)),
+            "{target}: {err:?}"
+        );
     }
 
     // `link -> ..` then `link/x`: refused at the link.
@@ -227,7 +281,11 @@ fn refuses_escaping_symlinks() {
 
     // A harmless-looking link still may not be written through.
     for target in ["..", "."] {
-        let bytes = build(&[E::Dir("d/"), E::Link("d/link", target), E::File("d/link/x", b"evil", 0o644)]);
+        let bytes = build(&[
+            E::Dir("d/"),
+            E::Link("d/link", target),
+            E::File("d/link/x", b"evil", 0o644),
+        ]);
         let err = unpack_fails(&bytes, &Limits::default());
         assert!(
             matches!(&err, PackageError::SymlinkEscapes(m) if m.contains("d/link/x")),
@@ -237,7 +295,10 @@ fn refuses_escaping_symlinks() {
 
     // Escaping through a chain of links, in either order.
     let bytes = build(&[E::Link("l2", "a/l1/.."), E::Link("a/l1", "..")]);
-    assert!(matches!(unpack_fails(&bytes, &Limits::default()), PackageError::SymlinkEscapes(_)));
+    assert!(matches!(
+        unpack_fails(&bytes, &Limits::default()),
+        PackageError::SymlinkEscapes(_)
+    ));
 
     // Links that stay inside are fine.
     let bytes = build(&[
@@ -248,7 +309,10 @@ fn refuses_escaping_symlinks() {
     let tmp = tempfile::tempdir().unwrap();
     let m = unpack(&bytes, tmp.path(), &Limits::default()).unwrap();
     assert!(m.is_executable("bootstrap"));
-    assert!(fs::symlink_metadata(tmp.path().join("bootstrap")).unwrap().file_type().is_symlink());
+    assert!(fs::symlink_metadata(tmp.path().join("bootstrap"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
 }
 
 fn zeros_zip(len: usize) -> Vec<u8> {
@@ -266,8 +330,14 @@ fn stops_zip_bombs() {
     let bytes = zeros_zip(10 << 20);
     assert!(bytes.len() < 20_000, "bomb is {} bytes", bytes.len());
     let err = inspect(&bytes, &limits).unwrap_err();
-    assert!(matches!(err, PackageError::TooLarge { limit } if limit == 1 << 20), "{err:?}");
-    assert_eq!(err.to_string(), "archive expands to more than 1048576 bytes");
+    assert!(
+        matches!(err, PackageError::TooLarge { limit } if limit == 1 << 20),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "archive expands to more than 1048576 bytes"
+    );
     unpack_fails(&bytes, &limits);
 
     // Many small entries that together pass the limit.
@@ -278,7 +348,10 @@ fn stops_zip_bombs() {
         E::File("c", &chunk, 0o644),
         E::File("d", &chunk, 0o644),
     ]);
-    assert!(matches!(inspect(&bytes, &limits), Err(PackageError::TooLarge { .. })));
+    assert!(matches!(
+        inspect(&bytes, &limits),
+        Err(PackageError::TooLarge { .. })
+    ));
     unpack_fails(&bytes, &limits);
 }
 
@@ -286,7 +359,10 @@ fn stops_zip_bombs() {
 fn refuses_suspicious_ratio() {
     let bytes = zeros_zip(10 << 20);
     let err = inspect(&bytes, &Limits::default()).unwrap_err();
-    assert!(matches!(&err, PackageError::SuspiciousRatio(m) if m.contains("zeros.bin")), "{err:?}");
+    assert!(
+        matches!(&err, PackageError::SuspiciousRatio(m) if m.contains("zeros.bin")),
+        "{err:?}"
+    );
     let lenient = Limits {
         max_ratio: u64::MAX,
         ..Limits::default()
@@ -294,7 +370,11 @@ fn refuses_suspicious_ratio() {
     assert_eq!(inspect(&bytes, &lenient).unwrap().unpacked_bytes, 10 << 20);
     // Ordinary text is nowhere near the cap.
     let text = "the quick brown fox jumps over the lazy dog\n".repeat(10_000);
-    inspect(&build(&[E::File("t.txt", text.as_bytes(), 0o644)]), &Limits::default()).unwrap();
+    inspect(
+        &build(&[E::File("t.txt", text.as_bytes(), 0o644)]),
+        &Limits::default(),
+    )
+    .unwrap();
 }
 
 #[test]
@@ -319,7 +399,10 @@ fn does_not_trust_header_sizes() {
     // Claiming more than there is is caught too.
     let mut bytes = build(&[E::File("small", b"hello", 0o644)]);
     lie_about_size(&mut bytes, 6);
-    assert!(matches!(inspect(&bytes, &limits), Err(PackageError::Corrupt(_))));
+    assert!(matches!(
+        inspect(&bytes, &limits),
+        Err(PackageError::Corrupt(_))
+    ));
 }
 
 #[test]
@@ -332,7 +415,10 @@ fn refuses_too_many_entries() {
         ..Limits::default()
     };
     let err = inspect(&bytes, &limits).unwrap_err();
-    assert!(matches!(err, PackageError::TooManyEntries { limit: 10 }), "{err:?}");
+    assert!(
+        matches!(err, PackageError::TooManyEntries { limit: 10 }),
+        "{err:?}"
+    );
     assert_eq!(err.to_string(), "archive has more than 10 entries");
     unpack_fails(&bytes, &limits);
     assert_eq!(inspect(&bytes, &Limits::default()).unwrap().entries, 50);
@@ -343,32 +429,50 @@ fn refuses_non_zips_and_truncated_zips() {
     let err = inspect(b"this is certainly not a zip archive", &Limits::default()).unwrap_err();
     assert!(matches!(err, PackageError::NotAZip(_)), "{err:?}");
     assert!(err.to_string().starts_with("not a zip archive: "), "{err}");
-    assert!(matches!(inspect(b"", &Limits::default()), Err(PackageError::NotAZip(_))));
+    assert!(matches!(
+        inspect(b"", &Limits::default()),
+        Err(PackageError::NotAZip(_))
+    ));
     unpack_fails(b"nope", &Limits::default());
 
     let content = "some text that is long enough to matter\n".repeat(100);
-    let bytes = build(&[E::File("a.txt", content.as_bytes(), 0o644), E::File("b.txt", b"b", 0o644)]);
+    let bytes = build(&[
+        E::File("a.txt", content.as_bytes(), 0o644),
+        E::File("b.txt", b"b", 0o644),
+    ]);
     for cut in [bytes.len() / 2, bytes.len() - 1, 30] {
         let err = inspect(&bytes[..cut], &Limits::default()).unwrap_err();
-        assert!(matches!(err, PackageError::Corrupt(_)), "cut at {cut}: {err:?}");
+        assert!(
+            matches!(err, PackageError::Corrupt(_)),
+            "cut at {cut}: {err:?}"
+        );
     }
     // Damaged compressed data with an intact directory.
     let mut damaged = bytes.clone();
     for b in &mut damaged[40..60] {
         *b ^= 0x55;
     }
-    assert!(matches!(inspect(&damaged, &Limits::default()), Err(PackageError::Corrupt(_))));
+    assert!(matches!(
+        inspect(&damaged, &Limits::default()),
+        Err(PackageError::Corrupt(_))
+    ));
     unpack_fails(&damaged, &Limits::default());
 }
 
 #[test]
 fn refuses_duplicates_and_clashes() {
-    let mut bytes = build(&[E::File("a.txt", b"one", 0o644), E::File("b.txt", b"two", 0o644)]);
+    let mut bytes = build(&[
+        E::File("a.txt", b"one", 0o644),
+        E::File("b.txt", b"two", 0o644),
+    ]);
     for pos in find_all(&bytes, b"b.txt") {
         bytes[pos] = b'a';
     }
     let err = inspect(&bytes, &Limits::default()).unwrap_err();
-    assert!(matches!(&err, PackageError::DuplicateEntry(n) if n == "a.txt"), "{err:?}");
+    assert!(
+        matches!(&err, PackageError::DuplicateEntry(n) if n == "a.txt"),
+        "{err:?}"
+    );
     unpack_fails(&bytes, &Limits::default());
 
     for entries in [
@@ -383,7 +487,11 @@ fn refuses_duplicates_and_clashes() {
         assert!(matches!(err, PackageError::DuplicateEntry(_)), "{err:?}");
     }
     // A directory entry after files inside it is fine.
-    inspect(&build(&[E::File("x/y", b"1", 0o644), E::Dir("x/")]), &Limits::default()).unwrap();
+    inspect(
+        &build(&[E::File("x/y", b"1", 0o644), E::Dir("x/")]),
+        &Limits::default(),
+    )
+    .unwrap();
 }
 
 #[test]
@@ -396,7 +504,10 @@ fn refuses_encrypted_entries() {
         bytes[pos + 8] |= 1;
     }
     let err = inspect(&bytes, &Limits::default()).unwrap_err();
-    assert!(matches!(&err, PackageError::Corrupt(m) if m.contains("encrypted")), "{err:?}");
+    assert!(
+        matches!(&err, PackageError::Corrupt(m) if m.contains("encrypted")),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -420,13 +531,20 @@ fn destination_must_be_empty_and_is_cleaned_on_error() {
 
     // An existing empty destination stays, emptied, after a failure that
     // happens while writing (the checksum of the second file is wrong).
-    let mut bad = build(&[E::Dir("d/"), E::File("d/a", b"aaaa", 0o644), E::File("d/b", b"bbbb", 0o644)]);
+    let mut bad = build(&[
+        E::Dir("d/"),
+        E::File("d/a", b"aaaa", 0o644),
+        E::File("d/b", b"bbbb", 0o644),
+    ]);
     for pos in find_all(&bad, CENTRAL).into_iter().skip(2) {
         bad[pos + 16] ^= 0xff; // crc-32 in the central directory
     }
     let empty = tempfile::tempdir().unwrap();
     let err = unpack(&bad, empty.path(), &Limits::default()).unwrap_err();
-    assert!(matches!(&err, PackageError::Corrupt(m) if m.contains("d/b")), "{err:?}");
+    assert!(
+        matches!(&err, PackageError::Corrupt(m) if m.contains("d/b")),
+        "{err:?}"
+    );
     assert!(empty.path().exists() && is_empty_dir(empty.path()));
 }
 
@@ -498,7 +616,11 @@ fn hostile_bytes_never_panic() {
         if round % 20 == 0 {
             let dest = scratch.path().join(format!("r{round}"));
             let unpacked = unpack(&bytes, &dest, &limits);
-            assert_eq!(inspected.is_ok(), unpacked.is_ok(), "round {round}: {inspected:?} vs {unpacked:?}");
+            assert_eq!(
+                inspected.is_ok(),
+                unpacked.is_ok(),
+                "round {round}: {inspected:?} vs {unpacked:?}"
+            );
             if unpacked.is_err() {
                 assert!(!dest.exists(), "round {round}: {dest:?} left behind");
             }

@@ -1,0 +1,215 @@
+//! Test harness: starts the compiled `stratus` binary on port 0 in a temporary data
+//! directory with fixed credentials, reads the ready line, and stops it on drop.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use stratus_client::{Client, Credentials};
+
+pub const AK: &str = "TESTAK00000000000001";
+pub const SK: &str = "TESTSK0000000000000000000000000000000001";
+pub const PROJECT: &str = "0123456789abcdef0123456789abcdef";
+
+/// A running server.
+pub struct Server {
+    pub child: Option<Child>,
+    pub dir: tempfile::TempDir,
+    pub endpoint: String,
+    pub stderr: Arc<Mutex<String>>,
+}
+
+impl Server {
+    /// Starts a server with extra flags.
+    pub fn start(args: &[&str]) -> Server {
+        Self::start_in(tempfile::tempdir().unwrap(), args)
+    }
+
+    /// Starts a server on an existing data directory.
+    pub fn start_in(dir: tempfile::TempDir, args: &[&str]) -> Server {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_stratus"));
+        cmd.arg("serve")
+            .arg("--listen")
+            .arg("127.0.0.1:0")
+            .arg("--data-dir")
+            .arg(dir.path())
+            .args(args)
+            .env("STRATUS_ROOT_ACCESS_KEY", AK)
+            .env("STRATUS_ROOT_SECRET_KEY", SK)
+            .env("STRATUS_PROJECT_ID", PROJECT)
+            .env("STRATUS_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("start stratus");
+        let stdout = child.stdout.take().unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let err_buf = Arc::new(Mutex::new(String::new()));
+        {
+            let err_buf = err_buf.clone();
+            std::thread::spawn(move || {
+                let mut r = BufReader::new(stderr);
+                let mut line = String::new();
+                while r.read_line(&mut line).unwrap_or(0) > 0 {
+                    err_buf.lock().unwrap().push_str(&line);
+                    line.clear();
+                }
+            });
+        }
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut r = BufReader::new(stdout);
+            let mut line = String::new();
+            while r.read_line(&mut line).unwrap_or(0) > 0 {
+                if let Some(addr) = line.trim().strip_prefix("stratus listening on ") {
+                    let _ = tx.send(addr.to_string());
+                }
+                line.clear();
+            }
+        });
+        let endpoint = match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(e) => e,
+            Err(_) => {
+                let _ = child.kill();
+                panic!("server did not start: {}", err_buf.lock().unwrap());
+            }
+        };
+        Server {
+            child: Some(child),
+            dir,
+            endpoint,
+            stderr: err_buf,
+        }
+    }
+
+    pub fn credentials(&self) -> Credentials {
+        Credentials {
+            endpoint: self.endpoint.clone(),
+            project_id: PROJECT.into(),
+            access_key: AK.into(),
+            secret_key: SK.into(),
+            region: "local".into(),
+        }
+    }
+
+    pub fn client(&self) -> Client {
+        Client::new(self.credentials())
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Runs the CLI against this server; returns (success, stdout, stderr).
+    pub fn cli(&self, args: &[&str]) -> (bool, String, String) {
+        let out = Command::new(env!("CARGO_BIN_EXE_stratus"))
+            .args(args)
+            .env("STRATUS_DATA_DIR", self.dir.path())
+            .env_remove("STRATUS_ENDPOINT")
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    /// Stops with SIGTERM and waits; returns the data directory for a restart.
+    pub fn stop(mut self) -> tempfile::TempDir {
+        self.terminate();
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
+        dir
+    }
+
+    /// Kills with SIGKILL (crash).
+    pub fn kill9(mut self) -> tempfile::TempDir {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap())
+    }
+
+    fn terminate(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            // SAFETY: plain kill(2) on our own child.
+            unsafe {
+                libc::kill(c.id() as i32, libc::SIGTERM);
+            }
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = c.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.terminate();
+    }
+}
+
+/// A zip with the given files (name, content, mode).
+pub fn zip(files: &[(&str, &str, u32)]) -> Vec<u8> {
+    let v: Vec<(String, Vec<u8>, u32)> = files.iter().map(|(n, c, m)| (n.to_string(), c.as_bytes().to_vec(), *m)).collect();
+    stratus_package::zip_files(&v).unwrap()
+}
+
+pub fn b64(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// Creates a function from files; returns its config.
+pub fn create(c: &Client, name: &str, runtime: &str, handler: &str, files: &[(&str, &str, u32)]) -> stratus_api_types::FunctionConfig {
+    let body = stratus_api_types::FunctionBody {
+        func_name: Some(name.into()),
+        package: Some("default".into()),
+        runtime: Some(runtime.into()),
+        handler: Some(handler.into()),
+        memory_size: Some(128),
+        timeout: Some(10),
+        code_type: Some("zip".into()),
+        code_filename: Some("index.zip".into()),
+        func_code: Some(stratus_api_types::FuncCode { file: Some(b64(&zip(files))), link: None }),
+        ..Default::default()
+    };
+    c.create_function(&body, |_, _| {}).unwrap()
+}
+
+/// Polls `cond` until true or the deadline.
+pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    cond()
+}
+
+/// Sends a raw HTTP/1.1 request and returns (status, body).
+pub fn raw_http(endpoint: &str, request: &str) -> (u16, String) {
+    use std::io::Write;
+    let addr = endpoint.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.write_all(request.as_bytes()).unwrap();
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    let status = out.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let body = out.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    (status, body)
+}
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
