@@ -23,9 +23,16 @@ fn unauthorized(msg: impl Into<String>) -> ApiError {
 
 /// Verifies the signature over the raw request, then hands the request on with the
 /// buffered body and a `Principal` extension.
-pub async fn authenticate(State(state): State<AppState>, req: Request<Body>, next: Next) -> Response {
+pub async fn authenticate(
+    State(state): State<AppState>,
+    req: Request<Body>,
+    next: Next,
+) -> Response {
     let (mut parts, body) = req.into_parts();
-    let body = match http_body_util::Limited::new(body, crate::MAX_BODY).collect().await {
+    let body = match http_body_util::Limited::new(body, crate::MAX_BODY)
+        .collect()
+        .await
+    {
         Ok(b) => b.to_bytes(),
         Err(_) => {
             return ApiError::new(
@@ -60,7 +67,11 @@ fn path_project(path: &str) -> Option<&str> {
     (segs.next() == Some("v2")).then(|| segs.next()).flatten()
 }
 
-async fn verify(state: &AppState, parts: &axum::http::request::Parts, body: &[u8]) -> Result<Principal, ApiError> {
+async fn verify(
+    state: &AppState,
+    parts: &axum::http::request::Parts,
+    body: &[u8],
+) -> Result<Principal, ApiError> {
     let Some(auth) = parts.headers.get("authorization") else {
         return Err(unauthorized(
             "missing Authorization header: sign requests with SDK-HMAC-SHA256 and an access key",
@@ -69,21 +80,31 @@ async fn verify(state: &AppState, parts: &axum::http::request::Parts, body: &[u8
     let auth = auth
         .to_str()
         .map_err(|_| unauthorized("malformed Authorization header"))?;
-    let auth = stratus_sign::parse_authorization(auth).map_err(|e| unauthorized(format!("malformed Authorization header: {e}")))?;
+    let auth = stratus_sign::parse_authorization(auth)
+        .map_err(|e| unauthorized(format!("malformed Authorization header: {e}")))?;
     let Some(key) = state
         .store
         .access_key(&auth.access_key)
         .await
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "FSS.0500", format!("look up access key: {e}")))?
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "FSS.0500",
+                format!("look up access key: {e}"),
+            )
+        })?
     else {
-        return Err(unauthorized("Incorrect IAM authentication information: unknown access key"));
+        return Err(unauthorized(
+            "Incorrect IAM authentication information: unknown access key",
+        ));
     };
     let date = parts
         .headers
         .get("x-sdk-date")
         .and_then(|v| v.to_str().ok())
         .ok_or_else(|| unauthorized("missing X-Sdk-Date header"))?;
-    let when = stratus_sign::parse_sdk_date(date).map_err(|e| unauthorized(format!("bad X-Sdk-Date: {e}")))?;
+    let when = stratus_sign::parse_sdk_date(date)
+        .map_err(|e| unauthorized(format!("bad X-Sdk-Date: {e}")))?;
     let skew = (chrono::Utc::now() - when).num_seconds().unsigned_abs();
     if skew > state.clock_skew.as_secs() {
         return Err(unauthorized(format!(
@@ -104,7 +125,8 @@ async fn verify(state: &AppState, parts: &axum::http::request::Parts, body: &[u8
         body,
     };
     if let Err(e) = stratus_sign::verify(&raw, &auth, &key.secret_key) {
-        let mut msg = format!("Incorrect IAM authentication information: verify aksk signature fail ({e})");
+        let mut msg =
+            format!("Incorrect IAM authentication information: verify aksk signature fail ({e})");
         if state.debug_auth {
             if let Ok(c) = stratus_sign::canonical_request(&raw, &auth.signed_headers) {
                 msg.push_str(&format!("; canonical request: {}", c.replace('\n', "|")));
@@ -112,7 +134,11 @@ async fn verify(state: &AppState, parts: &axum::http::request::Parts, body: &[u8
         }
         return Err(unauthorized(msg));
     }
-    if let Some(p) = parts.headers.get("x-project-id").and_then(|v| v.to_str().ok()) {
+    if let Some(p) = parts
+        .headers
+        .get("x-project-id")
+        .and_then(|v| v.to_str().ok())
+    {
         if p != key.project_id {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,

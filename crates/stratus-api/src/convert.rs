@@ -1,14 +1,22 @@
 //! Domain records to FunctionGraph response bodies, and request bodies to drafts.
 
 use crate::error::ApiError;
-use stratus_api_types::{CodeBody, FuncCode, FunctionBody, FunctionCode, FunctionConfig, StrategyConfig};
+use stratus_api_types::{
+    CodeBody, FuncCode, FunctionBody, FunctionCode, FunctionConfig, StrategyConfig,
+};
 use stratus_engine::{CodeUpload, FunctionDraft};
 use stratus_store::FunctionRecord;
 use stratus_types::{Qualifier, Urn};
 
 /// The URN of a record's `latest`.
 pub fn urn_of(rec: &FunctionRecord, region: &str, qualifier: Qualifier) -> Urn {
-    Urn::of(region, &rec.project_id, &rec.latest.package, &rec.latest.name, qualifier)
+    Urn::of(
+        region,
+        &rec.project_id,
+        &rec.latest.package,
+        &rec.latest.name,
+        qualifier,
+    )
 }
 
 fn env_text(map: &std::collections::BTreeMap<String, String>) -> String {
@@ -22,7 +30,13 @@ fn env_text(map: &std::collections::BTreeMap<String, String>) -> String {
 /// The configuration body of `latest`.
 pub fn config(rec: &FunctionRecord, region: &str) -> FunctionConfig {
     let s = &rec.latest;
-    let text = |k: &str| s.extras.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
+    let text = |k: &str| {
+        s.extras
+            .get(k)
+            .and_then(|v| v.as_str())
+            .unwrap_or("")
+            .to_string()
+    };
     let mut other = s.extras.clone();
     for k in ["xrole", "app_xrole", "enterprise_project_id"] {
         other.remove(k);
@@ -111,8 +125,11 @@ pub fn code(rec: &FunctionRecord, region: &str, base: &str) -> FunctionCode {
 }
 
 fn to_u32(field: &str, v: Option<i64>) -> Result<Option<u32>, ApiError> {
-    v.map(|n| u32::try_from(n).map_err(|_| ApiError::bad_request(format!("invalid {field}: {n} is out of range"))))
-        .transpose()
+    v.map(|n| {
+        u32::try_from(n)
+            .map_err(|_| ApiError::bad_request(format!("invalid {field}: {n} is out of range")))
+    })
+    .transpose()
 }
 
 /// Body of create or update config to a draft.
@@ -120,11 +137,30 @@ pub fn draft(body: FunctionBody) -> Result<FunctionDraft, ApiError> {
     let strategy = body.strategy_config.unwrap_or_default();
     let max_instances = strategy
         .concurrency
-        .map(|n| i32::try_from(n).map_err(|_| ApiError::bad_request(format!("invalid strategy_config.concurrency: {n}"))))
+        .map(|n| {
+            i32::try_from(n).map_err(|_| {
+                ApiError::bad_request(format!("invalid strategy_config.concurrency: {n}"))
+            })
+        })
         .transpose()?;
     let mut extras = body.other;
     // Keys the server computes itself are not echoed from the request.
-    for k in ["func_urn", "func_id", "digest", "version", "code_size", "cpu", "last_modified", "domain_id", "namespace", "project_name", "depend_version_list", "depend_list", "dependencies", "tags"] {
+    for k in [
+        "func_urn",
+        "func_id",
+        "digest",
+        "version",
+        "code_size",
+        "cpu",
+        "last_modified",
+        "domain_id",
+        "namespace",
+        "project_name",
+        "depend_version_list",
+        "depend_list",
+        "dependencies",
+        "tags",
+    ] {
         extras.remove(k);
     }
     Ok(FunctionDraft {

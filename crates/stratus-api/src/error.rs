@@ -35,7 +35,11 @@ impl ApiError {
 
     fn internal(e: impl std::fmt::Display) -> Self {
         tracing::error!("internal error: {e:#}");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "FSS.0500", "internal error; see the server log")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "FSS.0500",
+            "internal error; see the server log",
+        )
     }
 }
 
@@ -74,12 +78,22 @@ impl From<InvokeError> for ApiError {
             InvokeError::Invalid(i) => i.into(),
             InvokeError::BadMemory(m) => ApiError::new(StatusCode::NOT_ACCEPTABLE, "FSS.0406", m),
             InvokeError::NotFound(m) => ApiError::new(StatusCode::NOT_FOUND, "FSS.1051", m),
-            InvokeError::PayloadTooLarge(m) => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "FSS.1201", m),
-            InvokeError::Disabled => ApiError::new(StatusCode::TOO_MANY_REQUESTS, "FSS.0429", "Function Disabled"),
-            InvokeError::Throttled(m) => ApiError::new(StatusCode::TOO_MANY_REQUESTS, "FSS.0429", m),
-            InvokeError::ShuttingDown => {
-                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "FSS.0503", "the server is shutting down")
+            InvokeError::PayloadTooLarge(m) => {
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "FSS.1201", m)
             }
+            InvokeError::Disabled => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "FSS.0429",
+                "Function Disabled",
+            ),
+            InvokeError::Throttled(m) => {
+                ApiError::new(StatusCode::TOO_MANY_REQUESTS, "FSS.0429", m)
+            }
+            InvokeError::ShuttingDown => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "FSS.0503",
+                "the server is shutting down",
+            ),
             InvokeError::Internal(e) => ApiError::internal(e),
         }
     }
@@ -98,7 +112,12 @@ pub fn panic_response(err: Box<dyn std::any::Any + Send + 'static>) -> Response 
         .or_else(|| err.downcast_ref::<&str>().map(|s| s.to_string()))
         .unwrap_or_default();
     tracing::error!("handler panicked: {what}");
-    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "FSS.0500", "internal error; see the server log").into_response()
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "FSS.0500",
+        "internal error; see the server log",
+    )
+    .into_response()
 }
 
 /// Gives every response an `X-Request-Id` (the invocation's id when there is one).
@@ -109,7 +128,9 @@ pub async fn request_id(req: Request<Body>, next: Next) -> Response {
             .headers()
             .get("x-cff-request-id")
             .cloned()
-            .unwrap_or_else(|| HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()).expect("uuid is ascii"));
+            .unwrap_or_else(|| {
+                HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()).expect("uuid is ascii")
+            });
         resp.headers_mut().insert("x-request-id", id);
     }
     resp

@@ -10,7 +10,9 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use bytes::Bytes;
 use std::collections::HashMap;
-use stratus_api_types::{parse_json, CodeBody, FunctionBody, ListFunctionsResponse, MaxInstanceBody};
+use stratus_api_types::{
+    parse_json, CodeBody, FunctionBody, ListFunctionsResponse, MaxInstanceBody,
+};
 use stratus_store::{FunctionKey, ListQuery};
 use stratus_types::{Qualifier, Urn};
 
@@ -55,13 +57,18 @@ fn latest_key(project_id: &str, raw: &str) -> Result<FunctionKey, ApiError> {
 
 fn json_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
     if body.is_empty() {
-        return Err(ApiError::bad_request("the request body is empty; a JSON object is required"));
+        return Err(ApiError::bad_request(
+            "the request body is empty; a JSON object is required",
+        ));
     }
     parse_json(body).map_err(ApiError::bad_request)
 }
 
 fn base_url(headers: &HeaderMap) -> String {
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
     format!("http://{host}")
 }
 
@@ -74,7 +81,11 @@ pub async fn create(
     let body: FunctionBody = json_body(&body)?;
     let upload = convert::create_upload(&body);
     let draft = convert::draft(body)?;
-    let rec = state.engine.functions.create(&who.project_id, draft, upload).await?;
+    let rec = state
+        .engine
+        .functions
+        .create(&who.project_id, draft, upload)
+        .await?;
     Ok(Json(convert::config(&rec, state.engine.functions.region())))
 }
 
@@ -86,9 +97,13 @@ pub async fn list(
 ) -> Result<Json<ListFunctionsResponse>, ApiError> {
     let marker: usize = match q.get("marker").map(String::as_str) {
         None | Some("") => 0,
-        Some(m) => m
-            .parse()
-            .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "FSS.1001", format!("invalid marker {m:?}: must be a non-negative integer")))?,
+        Some(m) => m.parse().map_err(|_| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "FSS.1001",
+                format!("invalid marker {m:?}: must be a non-negative integer"),
+            )
+        })?,
     };
     let maxitems: usize = match q.get("maxitems").map(String::as_str) {
         None | Some("") => 400,
@@ -115,7 +130,11 @@ pub async fn list(
     let next = marker + page.len();
     Ok(Json(ListFunctionsResponse {
         functions: page.iter().map(|r| convert::config(r, region)).collect(),
-        next_marker: if next < total { next as i64 } else { total as i64 },
+        next_marker: if next < total {
+            next as i64
+        } else {
+            total as i64
+        },
         count: total as i64,
     }))
 }
@@ -157,7 +176,9 @@ pub async fn max_instances(
     let Some(n) = body.max_instance_num else {
         return Err(ApiError::bad_request("max_instance_num is required"));
     };
-    let n = i32::try_from(n).map_err(|_| ApiError::bad_request(format!("invalid max_instance_num: {n} is out of range")))?;
+    let n = i32::try_from(n).map_err(|_| {
+        ApiError::bad_request(format!("invalid max_instance_num: {n} is out of range"))
+    })?;
     let rec = state.engine.functions.set_max_instances(&key, n).await?;
     Ok(Json(convert::config(&rec, state.engine.functions.region())))
 }
@@ -171,7 +192,11 @@ pub async fn get_code(
 ) -> Result<Json<stratus_api_types::FunctionCode>, ApiError> {
     let key = latest_key(&who.project_id, &urn)?;
     let rec = state.engine.functions.get(&key).await?;
-    Ok(Json(convert::code(&rec, state.engine.functions.region(), &base_url(&headers))))
+    Ok(Json(convert::code(
+        &rec,
+        state.engine.functions.region(),
+        &base_url(&headers),
+    )))
 }
 
 /// `PUT .../{function_urn}/code`.
@@ -184,8 +209,16 @@ pub async fn update_code(
 ) -> Result<Json<stratus_api_types::FunctionCode>, ApiError> {
     let key = latest_key(&who.project_id, &urn)?;
     let body: CodeBody = json_body(&body)?;
-    let rec = state.engine.functions.update_code(&key, convert::code_upload(body)).await?;
-    Ok(Json(convert::code(&rec, state.engine.functions.region(), &base_url(&headers))))
+    let rec = state
+        .engine
+        .functions
+        .update_code(&key, convert::code_upload(body))
+        .await?;
+    Ok(Json(convert::code(
+        &rec,
+        state.engine.functions.region(),
+        &base_url(&headers),
+    )))
 }
 
 /// `GET .../{function_urn}/code/package`: the stored package itself.
@@ -212,11 +245,17 @@ pub async fn export(
 }
 
 fn download(name: &str, bytes: Vec<u8>) -> Response {
-    let safe: String = name.chars().filter(|c| c.is_ascii_graphic() && *c != '"').collect();
+    let safe: String = name
+        .chars()
+        .filter(|c| c.is_ascii_graphic() && *c != '"')
+        .collect();
     (
         [
             (header::CONTENT_TYPE, "application/zip".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{safe}\"")),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{safe}\""),
+            ),
         ],
         bytes,
     )
@@ -232,11 +271,9 @@ pub async fn delete(
     let urn = parse_urn(&who.project_id, &urn)?;
     match &urn.qualifier {
         Qualifier::None => {}
-        Qualifier::Latest => {
-            return Err(ApiError::bad_request(
-                "the latest version cannot be deleted; delete the function with its unqualified URN",
-            ))
-        }
+        Qualifier::Latest => return Err(ApiError::bad_request(
+            "the latest version cannot be deleted; delete the function with its unqualified URN",
+        )),
         Qualifier::Version(v) => {
             return Err(ApiError::new(
                 StatusCode::NOT_FOUND,

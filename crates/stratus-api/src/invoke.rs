@@ -41,8 +41,10 @@ pub async fn sync(
             "the request body is not valid JSON; the event must be a JSON value",
         ));
     }
-    let want_log = header(&headers, "x-cff-log-type").is_some_and(|v| v.eq_ignore_ascii_case("tail"));
-    let v1 = header(&headers, "x-cff-request-version").is_some_and(|v| v.eq_ignore_ascii_case("v1"));
+    let want_log =
+        header(&headers, "x-cff-log-type").is_some_and(|v| v.eq_ignore_ascii_case("tail"));
+    let v1 =
+        header(&headers, "x-cff-request-version").is_some_and(|v| v.eq_ignore_ascii_case("v1"));
     let out = state
         .engine
         .invoker
@@ -67,7 +69,11 @@ pub async fn sync(
         memory_size: out.memory_mb,
         memory_used: (out.memory_used_mb * 1000.0).round() / 1000.0,
     };
-    let tail = if want_log { out.log_tail().to_string() } else { String::new() };
+    let tail = if want_log {
+        out.log_tail().to_string()
+    } else {
+        String::new()
+    };
     let mut resp = if v1 {
         let body = InvokeResponseV1 {
             request_id: out.request_id.clone(),
@@ -77,8 +83,16 @@ pub async fn sync(
         };
         axum::Json(body).into_response()
     } else {
-        let looks_json = out.result.iter().find(|b| !b.is_ascii_whitespace()).is_some_and(|b| *b == b'{' || *b == b'[');
-        let ct = if looks_json { "application/json" } else { "text/plain; charset=utf-8" };
+        let looks_json = out
+            .result
+            .iter()
+            .find(|b| !b.is_ascii_whitespace())
+            .is_some_and(|b| *b == b'{' || *b == b'[');
+        let ct = if looks_json {
+            "application/json"
+        } else {
+            "text/plain; charset=utf-8"
+        };
         ([(axum::http::header::CONTENT_TYPE, ct)], out.result.clone()).into_response()
     };
     let h = resp.headers_mut();
@@ -88,13 +102,25 @@ pub async fn sync(
         }
     };
     put("x-cff-request-id", out.request_id.clone());
-    put("x-cff-invoke-summary", serde_json::to_string(&summary).unwrap_or_default());
+    put(
+        "x-cff-invoke-summary",
+        serde_json::to_string(&summary).unwrap_or_default(),
+    );
     put("x-cff-billing-duration", out.billed_ms.to_string());
-    put("x-cff-response-version", if v1 { "v1" } else { "v0" }.to_string());
-    put("x-func-err-code", out.error.as_ref().map_or(0, |e| e.code).to_string());
+    put(
+        "x-cff-response-version",
+        if v1 { "v1" } else { "v0" }.to_string(),
+    );
+    put(
+        "x-func-err-code",
+        out.error.as_ref().map_or(0, |e| e.code).to_string(),
+    );
     put("x-is-func-err", out.error.is_some().to_string());
     if want_log {
-        put("x-cff-function-log", base64::engine::general_purpose::STANDARD.encode(tail.as_bytes()));
+        put(
+            "x-cff-function-log",
+            base64::engine::general_purpose::STANDARD.encode(tail.as_bytes()),
+        );
     }
     Ok(resp)
 }

@@ -37,7 +37,10 @@ pub struct AppState {
 /// The complete router.
 pub fn router(state: AppState) -> Router {
     let fgs = Router::new()
-        .route("/v2/{project_id}/fgs/functions", get(functions::list).post(functions::create))
+        .route(
+            "/v2/{project_id}/fgs/functions",
+            get(functions::list).post(functions::create),
+        )
         .route(
             "/v2/{project_id}/fgs/functions/{function_urn}",
             axum::routing::delete(functions::delete),
@@ -58,16 +61,30 @@ pub fn router(state: AppState) -> Router {
             "/v2/{project_id}/fgs/functions/{function_urn}/config-max-instance",
             put(functions::max_instances),
         )
-        .route("/v2/{project_id}/fgs/functions/{function_urn}/export", get(functions::export))
-        .route("/v2/{project_id}/fgs/functions/{function_urn}/invocations", post(invoke::sync))
-        .route("/v2/{project_id}/fgs/functions/{function_urn}/logs", get(logs::query))
+        .route(
+            "/v2/{project_id}/fgs/functions/{function_urn}/export",
+            get(functions::export),
+        )
+        .route(
+            "/v2/{project_id}/fgs/functions/{function_urn}/invocations",
+            post(invoke::sync),
+        )
+        .route(
+            "/v2/{project_id}/fgs/functions/{function_urn}/logs",
+            get(logs::query),
+        )
         .fallback(error::not_found_route)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate));
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ));
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .merge(fgs)
         .layer(DefaultBodyLimit::disable())
-        .layer(tower_http::catch_panic::CatchPanicLayer::custom(error::panic_response))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            error::panic_response,
+        ))
         .layer(axum::middleware::from_fn(error::request_id))
         .with_state(state)
 }

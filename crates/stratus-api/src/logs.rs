@@ -13,10 +13,9 @@ use stratus_store::LogQuery;
 fn number(q: &HashMap<String, String>, name: &str) -> Result<Option<i64>, ApiError> {
     match q.get(name).map(String::as_str) {
         None | Some("") => Ok(None),
-        Some(v) => v
-            .parse()
-            .map(Some)
-            .map_err(|_| ApiError::bad_request(format!("invalid {name} {v:?}: must be an integer"))),
+        Some(v) => v.parse().map(Some).map_err(|_| {
+            ApiError::bad_request(format!("invalid {name} {v:?}: must be an integer"))
+        }),
     }
 }
 
@@ -30,7 +29,9 @@ pub async fn query(
     let urn = parse_urn(&who.project_id, &urn)?;
     let limit = number(&q, "limit")?.unwrap_or(1000);
     if !(1..=10_000).contains(&limit) {
-        return Err(ApiError::bad_request(format!("invalid limit {limit}: must be 1..10000")));
+        return Err(ApiError::bad_request(format!(
+            "invalid limit {limit}: must be 1..10000"
+        )));
     }
     let query = LogQuery {
         project_id: urn.project_id.clone(),
@@ -41,12 +42,13 @@ pub async fn query(
         after_seq: number(&q, "after")?,
         limit: limit as usize,
     };
-    let lines = state
-        .engine
-        .logs
-        .query(&query)
-        .await
-        .map_err(|e| ApiError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, "FSS.0500", format!("{e:#}")))?;
+    let lines = state.engine.logs.query(&query).await.map_err(|e| {
+        ApiError::new(
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            "FSS.0500",
+            format!("{e:#}"),
+        )
+    })?;
     let next_seq = lines.last().map_or(query.after_seq.unwrap_or(0), |l| l.seq);
     Ok(Json(LogsResponse {
         logs: lines

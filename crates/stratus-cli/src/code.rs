@@ -8,13 +8,18 @@ use std::path::Path;
 /// zipped, a .zip/.jar is sent as is, any other single file becomes inline code.
 pub fn from_path(path: &Path) -> anyhow::Result<(String, String, String)> {
     let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
-    let meta = std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let meta =
+        std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
     if meta.is_dir() {
-        let bytes = stratus_package::zip_dir(path).with_context(|| format!("zip {}", path.display()))?;
+        let bytes =
+            stratus_package::zip_dir(path).with_context(|| format!("zip {}", path.display()))?;
         return Ok(("zip".into(), "index.zip".into(), b64(&bytes)));
     }
     let bytes = std::fs::read(path).with_context(|| format!("read {}", path.display()))?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let lower = name.to_ascii_lowercase();
     if lower.ends_with(".zip") {
         Ok(("zip".into(), name, b64(&bytes)))
@@ -36,7 +41,12 @@ pub fn progress() -> impl FnMut(usize, usize) {
         if pct >= last + 5 || sent == total {
             last = pct;
             let filled = pct / 5;
-            eprint!("\rupload [{}{}] {pct:>3}% of {} KB", "#".repeat(filled), " ".repeat(20 - filled), total / 1024);
+            eprint!(
+                "\rupload [{}{}] {pct:>3}% of {} KB",
+                "#".repeat(filled),
+                " ".repeat(20 - filled),
+                total / 1024
+            );
             if sent == total {
                 eprintln!();
             }

@@ -100,7 +100,9 @@ pub fn invoke(client: &Client, out: Format, a: InvokeArgs) -> anyhow::Result<()>
 
 fn parse_since(s: &str) -> anyhow::Result<Duration> {
     let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: u64 = num.parse().with_context(|| format!("--since {s:?}: expected e.g. 30s, 10m, 2h, 1d"))?;
+    let n: u64 = num
+        .parse()
+        .with_context(|| format!("--since {s:?}: expected e.g. 30s, 10m, 2h, 1d"))?;
     let secs = match unit {
         "" | "s" => n,
         "m" => n * 60,

@@ -96,7 +96,9 @@ pub fn run(cli: Cli) -> ExitCode {
 }
 
 fn dispatch(args: FnArgs) -> anyhow::Result<()> {
-    let creds = Credentials::resolve(args.profile.as_deref(), |k| std::env::var(k).ok().filter(|v| !v.is_empty()))?;
+    let creds = Credentials::resolve(args.profile.as_deref(), |k| {
+        std::env::var(k).ok().filter(|v| !v.is_empty())
+    })?;
     let client = Client::new(creds);
     let out = args.output;
     match args.command {

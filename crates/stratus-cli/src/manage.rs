@@ -79,7 +79,9 @@ fn env_json(pairs: &[String]) -> anyhow::Result<Option<String>> {
     }
     let mut map = BTreeMap::new();
     for p in pairs {
-        let (k, v) = p.split_once('=').with_context(|| format!("--env {p:?} must be KEY=VALUE"))?;
+        let (k, v) = p
+            .split_once('=')
+            .with_context(|| format!("--env {p:?} must be KEY=VALUE"))?;
         map.insert(k.to_string(), v.to_string());
     }
     Ok(Some(serde_json::to_string(&map)?))
@@ -94,8 +96,17 @@ fn summary_rows(c: &FunctionConfig) -> Vec<Vec<String>> {
         row("handler", c.handler.clone()),
         row("memory", format!("{} MB", c.memory_size)),
         row("timeout", format!("{} s", c.timeout)),
-        row("code", format!("{} {} ({} bytes)", c.code_type, c.code_filename, c.code_size)),
-        row("digest", c.digest.chars().take(16).collect::<String>() + "…"),
+        row(
+            "code",
+            format!(
+                "{} {} ({} bytes)",
+                c.code_type, c.code_filename, c.code_size
+            ),
+        ),
+        row(
+            "digest",
+            c.digest.chars().take(16).collect::<String>() + "…",
+        ),
         row(
             "concurrency",
             format!(
@@ -104,8 +115,22 @@ fn summary_rows(c: &FunctionConfig) -> Vec<Vec<String>> {
                 c.strategy_config.concurrency.unwrap_or(-1)
             ),
         ),
-        row("env", if c.user_data.is_empty() { "-".into() } else { c.user_data.clone() }),
-        row("initializer", if c.initializer_handler.is_empty() { "-".into() } else { c.initializer_handler.clone() }),
+        row(
+            "env",
+            if c.user_data.is_empty() {
+                "-".into()
+            } else {
+                c.user_data.clone()
+            },
+        ),
+        row(
+            "initializer",
+            if c.initializer_handler.is_empty() {
+                "-".into()
+            } else {
+                c.initializer_handler.clone()
+            },
+        ),
         row("description", c.description.clone()),
         row("modified", c.last_modified.clone()),
     ]
@@ -126,7 +151,10 @@ pub fn create(client: &Client, out: Format, a: CreateArgs) -> anyhow::Result<()>
         timeout: a.timeout,
         code_type: Some(code_type),
         code_filename: Some(filename),
-        func_code: Some(FuncCode { file: Some(file), link: None }),
+        func_code: Some(FuncCode {
+            file: Some(file),
+            link: None,
+        }),
         user_data: env_json(&a.env)?,
         description: a.description,
         initializer_handler: a.initializer,
@@ -164,7 +192,14 @@ pub fn list(client: &Client, out: Format) -> anyhow::Result<()> {
             ]
         })
         .collect();
-    output::show(out, &all, &["NAME", "RUNTIME", "MEMORY", "TIMEOUT", "HANDLER", "MODIFIED"], rows);
+    output::show(
+        out,
+        &all,
+        &[
+            "NAME", "RUNTIME", "MEMORY", "TIMEOUT", "HANDLER", "MODIFIED",
+        ],
+        rows,
+    );
     Ok(())
 }
 
@@ -173,18 +208,32 @@ pub fn get(client: &Client, out: Format, name: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn update_code(client: &Client, out: Format, name: &str, path: &std::path::Path) -> anyhow::Result<()> {
+pub fn update_code(
+    client: &Client,
+    out: Format,
+    name: &str,
+    path: &std::path::Path,
+) -> anyhow::Result<()> {
     let (code_type, filename, file) = code::from_path(path)?;
     let body = CodeBody {
         code_type: Some(code_type),
         code_filename: Some(filename),
-        func_code: Some(FuncCode { file: Some(file), link: None }),
+        func_code: Some(FuncCode {
+            file: Some(file),
+            link: None,
+        }),
         ..CodeBody::default()
     };
     let c = client.update_code(name, &body, code::progress())?;
     let rows = vec![
         vec!["name".into(), c.func_name.clone()],
-        vec!["code".into(), format!("{} {} ({} bytes)", c.code_type, c.code_filename, c.code_size)],
+        vec![
+            "code".into(),
+            format!(
+                "{} {} ({} bytes)",
+                c.code_type, c.code_filename, c.code_size
+            ),
+        ],
         vec!["digest".into(), c.digest.clone()],
     ];
     output::show(out, &c, &["field", "value"], rows);
@@ -210,11 +259,23 @@ pub fn update_config(client: &Client, out: Format, a: UpdateArgs) -> anyhow::Res
     Ok(())
 }
 
-pub fn export(client: &Client, out: Format, name: &str, file: Option<PathBuf>) -> anyhow::Result<()> {
+pub fn export(
+    client: &Client,
+    out: Format,
+    name: &str,
+    file: Option<PathBuf>,
+) -> anyhow::Result<()> {
     let (server_name, bytes) = client.export_function(name)?;
     let path = file.unwrap_or_else(|| PathBuf::from(server_name));
     std::fs::write(&path, &bytes).with_context(|| format!("write {}", path.display()))?;
-    output::done(out, &format!("exported {name} to {} ({} bytes)", path.display(), bytes.len()));
+    output::done(
+        out,
+        &format!(
+            "exported {name} to {} ({} bytes)",
+            path.display(),
+            bytes.len()
+        ),
+    );
     Ok(())
 }
 

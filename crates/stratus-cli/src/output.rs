@@ -14,7 +14,10 @@ pub enum Format {
 /// Prints `value` as JSON, or `rows` as a table.
 pub fn show<T: Serialize>(format: Format, value: &T, header: &[&str], rows: Vec<Vec<String>>) {
     match format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(value).unwrap_or_default()),
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(value).unwrap_or_default()
+        ),
         Format::Table => print_table(header, &rows),
     }
 }

@@ -27,20 +27,31 @@ fn default_region() -> String {
 impl Credentials {
     /// Reads a credentials file.
     pub fn from_file(path: &Path) -> Result<Self, ClientError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ClientError::Credentials(format!("cannot read {}: {e}", path.display())))?;
-        serde_json::from_str(&text)
-            .map_err(|e| ClientError::Credentials(format!("{} is not a credentials file: {e}", path.display())))
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            ClientError::Credentials(format!("cannot read {}: {e}", path.display()))
+        })?;
+        serde_json::from_str(&text).map_err(|e| {
+            ClientError::Credentials(format!("{} is not a credentials file: {e}", path.display()))
+        })
     }
 
     /// Resolves credentials: an explicit profile file, else `STRATUS_ENDPOINT`,
     /// `STRATUS_ACCESS_KEY`, `STRATUS_SECRET_KEY`, `STRATUS_PROJECT_ID` (all four), else
     /// `<data dir>/credentials.json` (`STRATUS_DATA_DIR`, default `./stratus-data`).
-    pub fn resolve(profile: Option<&Path>, env: impl Fn(&str) -> Option<String>) -> Result<Self, ClientError> {
+    pub fn resolve(
+        profile: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ClientError> {
         if let Some(p) = profile {
             return Self::from_file(p);
         }
-        let vars = ["STRATUS_ENDPOINT", "STRATUS_ACCESS_KEY", "STRATUS_SECRET_KEY", "STRATUS_PROJECT_ID"].map(&env);
+        let vars = [
+            "STRATUS_ENDPOINT",
+            "STRATUS_ACCESS_KEY",
+            "STRATUS_SECRET_KEY",
+            "STRATUS_PROJECT_ID",
+        ]
+        .map(&env);
         if let [Some(endpoint), Some(access_key), Some(secret_key), Some(project_id)] = vars {
             return Ok(Credentials {
                 endpoint,
@@ -50,7 +61,8 @@ impl Credentials {
                 region: env("STRATUS_REGION").unwrap_or_else(default_region),
             });
         }
-        let dir = env("STRATUS_DATA_DIR").map_or_else(|| PathBuf::from("stratus-data"), PathBuf::from);
+        let dir =
+            env("STRATUS_DATA_DIR").map_or_else(|| PathBuf::from("stratus-data"), PathBuf::from);
         let path = dir.join("credentials.json");
         if !path.exists() {
             return Err(ClientError::Credentials(format!(

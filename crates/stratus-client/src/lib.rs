@@ -38,6 +38,7 @@ pub enum ClientError {
 pub type Result<T> = std::result::Result<T, ClientError>;
 
 /// A raw answer.
+#[derive(Debug)]
 pub struct Answer {
     /// HTTP status.
     pub status: u16,
@@ -50,11 +51,16 @@ pub struct Answer {
 impl Answer {
     /// A header value by lower-case name.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     fn json<T: DeserializeOwned>(&self) -> Result<T> {
-        serde_json::from_slice(&self.body).map_err(|e| ClientError::Decode(format!("{e}: {}", String::from_utf8_lossy(&self.body))))
+        serde_json::from_slice(&self.body).map_err(|e| {
+            ClientError::Decode(format!("{e}: {}", String::from_utf8_lossy(&self.body)))
+        })
     }
 }
 
@@ -135,10 +141,19 @@ impl Client {
         let path = format!("/v2/{}/{rest}", self.creds.project_id);
         let mut pairs: Vec<(String, String)> = query
             .iter()
-            .map(|(k, v)| (stratus_sign::encode_component(k), stratus_sign::encode_component(v)))
+            .map(|(k, v)| {
+                (
+                    stratus_sign::encode_component(k),
+                    stratus_sign::encode_component(v),
+                )
+            })
             .collect();
         pairs.sort();
-        let qs = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&");
+        let qs = pairs
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("&");
         let date = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
         let mut headers: Vec<(&str, String)> = vec![
             ("Content-Type", "application/json".into()),
@@ -148,7 +163,8 @@ impl Client {
         ];
         headers.extend(extra_headers.iter().cloned());
         let body = body.unwrap_or(&[]);
-        let header_refs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let header_refs: Vec<(&str, &str)> =
+            headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let raw = stratus_sign::RawRequest {
             method,
             path: &path,
@@ -158,7 +174,11 @@ impl Client {
         };
         let auth = stratus_sign::sign(&raw, &self.creds.access_key, &self.creds.secret_key)
             .map_err(|e| ClientError::Credentials(format!("cannot sign the request: {e}")))?;
-        let url = if qs.is_empty() { format!("{base}{path}") } else { format!("{base}{path}?{qs}") };
+        let url = if qs.is_empty() {
+            format!("{base}{path}")
+        } else {
+            format!("{base}{path}?{qs}")
+        };
         let mut req = self.agent.request(method, &url).set("Authorization", &auth);
         for (k, v) in &headers {
             if !k.eq_ignore_ascii_case("host") {
@@ -169,7 +189,11 @@ impl Client {
             req.call()
         } else {
             req = req.set("Content-Length", &body.len().to_string());
-            req.send(Progress { data: body, sent: 0, report: progress })
+            req.send(Progress {
+                data: body,
+                sent: 0,
+                report: progress,
+            })
         };
         let resp = match result {
             Ok(r) => r,
@@ -180,18 +204,28 @@ impl Client {
         let headers = resp
             .headers_names()
             .into_iter()
-            .filter_map(|n| resp.header(&n).map(|v| (n.to_ascii_lowercase(), v.to_string())))
+            .filter_map(|n| {
+                resp.header(&n)
+                    .map(|v| (n.to_ascii_lowercase(), v.to_string()))
+            })
             .collect();
         let mut bytes = Vec::new();
         resp.into_reader()
             .take(100 * 1024 * 1024)
             .read_to_end(&mut bytes)
             .map_err(|e| ClientError::Transport(e.to_string()))?;
-        let answer = Answer { status, headers, body: bytes };
+        let answer = Answer {
+            status,
+            headers,
+            body: bytes,
+        };
         if status >= 400 {
             let (code, msg) = match serde_json::from_slice::<ErrorBody>(&answer.body) {
                 Ok(e) => (e.error_code, e.error_msg),
-                Err(_) => (status.to_string(), String::from_utf8_lossy(&answer.body).into_owned()),
+                Err(_) => (
+                    status.to_string(),
+                    String::from_utf8_lossy(&answer.body).into_owned(),
+                ),
             };
             return Err(ClientError::Api { status, code, msg });
         }
@@ -212,9 +246,14 @@ impl Client {
     }
 
     /// Creates a function.
-    pub fn create_function(&self, body: &FunctionBody, progress: impl FnMut(usize, usize)) -> Result<FunctionConfig> {
+    pub fn create_function(
+        &self,
+        body: &FunctionBody,
+        progress: impl FnMut(usize, usize),
+    ) -> Result<FunctionConfig> {
         let bytes = Self::json_body(body)?;
-        self.call_with_progress("POST", "fgs/functions", &[], &[], Some(&bytes), progress)?.json()
+        self.call_with_progress("POST", "fgs/functions", &[], &[], Some(&bytes), progress)?
+            .json()
     }
 
     /// Lists functions.
@@ -222,7 +261,10 @@ impl Client {
         self.call(
             "GET",
             "fgs/functions",
-            &[("marker", marker.to_string()), ("maxitems", maxitems.to_string())],
+            &[
+                ("marker", marker.to_string()),
+                ("maxitems", maxitems.to_string()),
+            ],
             &[],
             None,
         )?
@@ -231,37 +273,61 @@ impl Client {
 
     /// Reads a function's configuration.
     pub fn get_config(&self, name: &str) -> Result<FunctionConfig> {
-        self.call("GET", &self.fn_path(name, "config"), &[], &[], None)?.json()
+        self.call("GET", &self.fn_path(name, "config"), &[], &[], None)?
+            .json()
     }
 
     /// Updates a function's configuration.
     pub fn update_config(&self, name: &str, body: &FunctionBody) -> Result<FunctionConfig> {
         let bytes = Self::json_body(body)?;
-        self.call("PUT", &self.fn_path(name, "config"), &[], &[], Some(&bytes))?.json()
+        self.call("PUT", &self.fn_path(name, "config"), &[], &[], Some(&bytes))?
+            .json()
     }
 
     /// Replaces a function's code.
-    pub fn update_code(&self, name: &str, body: &CodeBody, progress: impl FnMut(usize, usize)) -> Result<FunctionCode> {
+    pub fn update_code(
+        &self,
+        name: &str,
+        body: &CodeBody,
+        progress: impl FnMut(usize, usize),
+    ) -> Result<FunctionCode> {
         let bytes = Self::json_body(body)?;
-        self.call_with_progress("PUT", &self.fn_path(name, "code"), &[], &[], Some(&bytes), progress)?
-            .json()
+        self.call_with_progress(
+            "PUT",
+            &self.fn_path(name, "code"),
+            &[],
+            &[],
+            Some(&bytes),
+            progress,
+        )?
+        .json()
     }
 
     /// Reads a function's code information.
     pub fn get_code(&self, name: &str) -> Result<FunctionCode> {
-        self.call("GET", &self.fn_path(name, "code"), &[], &[], None)?.json()
+        self.call("GET", &self.fn_path(name, "code"), &[], &[], None)?
+            .json()
     }
 
     /// Sets max instances.
     pub fn set_max_instances(&self, name: &str, n: i64) -> Result<FunctionConfig> {
-        let bytes = Self::json_body(&MaxInstanceBody { max_instance_num: Some(n) })?;
-        self.call("PUT", &self.fn_path(name, "config-max-instance"), &[], &[], Some(&bytes))?
-            .json()
+        let bytes = Self::json_body(&MaxInstanceBody {
+            max_instance_num: Some(n),
+        })?;
+        self.call(
+            "PUT",
+            &self.fn_path(name, "config-max-instance"),
+            &[],
+            &[],
+            Some(&bytes),
+        )?
+        .json()
     }
 
     /// Deletes a function.
     pub fn delete_function(&self, name: &str) -> Result<()> {
-        self.call("DELETE", &self.fn_path(name, ""), &[], &[], None).map(|_| ())
+        self.call("DELETE", &self.fn_path(name, ""), &[], &[], None)
+            .map(|_| ())
     }
 
     /// Exports a function: (file name, zip bytes).
@@ -276,7 +342,12 @@ impl Client {
     }
 
     /// Invokes synchronously (v1 envelope); returns the envelope and the raw answer.
-    pub fn invoke(&self, name: &str, event: &[u8], opts: &InvokeOptions) -> Result<(InvokeResponseV1, Answer)> {
+    pub fn invoke(
+        &self,
+        name: &str,
+        event: &[u8],
+        opts: &InvokeOptions,
+    ) -> Result<(InvokeResponseV1, Answer)> {
         let mut headers = vec![("X-CFF-Request-Version", "v1".to_string())];
         if opts.log {
             headers.push(("X-Cff-Log-Type", "tail".into()));
@@ -284,13 +355,20 @@ impl Client {
         if let Some(m) = opts.memory {
             headers.push(("X-Cff-Instance-Memory", m.to_string()));
         }
-        let a = self.call("POST", &self.fn_path(name, "invocations"), &[], &headers, Some(event))?;
+        let a = self.call(
+            "POST",
+            &self.fn_path(name, "invocations"),
+            &[],
+            &headers,
+            Some(event),
+        )?;
         Ok((a.json()?, a))
     }
 
     /// Reads log lines.
     pub fn logs(&self, name: &str, query: &[(&str, String)]) -> Result<LogsResponse> {
-        self.call("GET", &self.fn_path(name, "logs"), query, &[], None)?.json()
+        self.call("GET", &self.fn_path(name, "logs"), query, &[], None)?
+            .json()
     }
 }
 

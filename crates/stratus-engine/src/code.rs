@@ -52,7 +52,13 @@ pub fn prepare(
     let bytes = match code_type.as_str() {
         "inline" => {
             if !runtime.allows_inline() {
-                return Err(invalid("code_type", format!("inline code is not supported for {}; upload a zip", runtime.id())));
+                return Err(invalid(
+                    "code_type",
+                    format!(
+                        "inline code is not supported for {}; upload a zip",
+                        runtime.id()
+                    ),
+                ));
             }
             let source = decode(upload.file.as_deref().unwrap_or(""))?;
             let name = runtime.inline_file_name(handler);
@@ -61,10 +67,16 @@ pub fn prepare(
         }
         "zip" | "jar" => {
             if code_type == "jar" && runtime.kind() != RuntimeKind::Java {
-                return Err(invalid("code_type", "jar packages are only accepted for Java runtimes"));
+                return Err(invalid(
+                    "code_type",
+                    "jar packages are only accepted for Java runtimes",
+                ));
             }
             let Some(file) = upload.file.as_deref().filter(|f| !f.is_empty()) else {
-                return Err(invalid("func_code.file", "is required for zip and jar code: base64 of the package"));
+                return Err(invalid(
+                    "func_code.file",
+                    "is required for zip and jar code: base64 of the package",
+                ));
             };
             decode(file)?
         }
@@ -75,10 +87,16 @@ pub fn prepare(
             download(url, allowed_hosts)?
         }
         "Custom-Image-Swr" => {
-            return Err(invalid("code_type", "container-image functions are not supported by this server yet"));
+            return Err(invalid(
+                "code_type",
+                "container-image functions are not supported by this server yet",
+            ));
         }
         other => {
-            return Err(invalid("code_type", format!("{other:?} is not one of inline, zip, jar, obs, Custom-Image-Swr")));
+            return Err(invalid(
+                "code_type",
+                format!("{other:?} is not one of inline, zip, jar, obs, Custom-Image-Swr"),
+            ));
         }
     };
     if bytes.len() as u64 > CODE_PACKAGE_MAX {
@@ -87,7 +105,8 @@ pub fn prepare(
             bytes.len()
         )));
     }
-    stratus_package::inspect(&bytes, &limits()).map_err(|e| invalid("func_code.file", format!("bad code package: {e}")))?;
+    stratus_package::inspect(&bytes, &limits())
+        .map_err(|e| invalid("func_code.file", format!("bad code package: {e}")))?;
     let filename = match upload.code_filename.as_deref().filter(|f| !f.is_empty()) {
         Some(f) => f.to_string(),
         None if code_type == "jar" => "index.jar".into(),
@@ -133,7 +152,10 @@ fn download(url: &str, allowed_hosts: &[String]) -> Result<Vec<u8>, DeployError>
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
     let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
     let host = if host.starts_with('[') {
-        host.split(']').next().map(|h| h.trim_start_matches('[')).unwrap_or(host)
+        host.split(']')
+            .next()
+            .map(|h| h.trim_start_matches('['))
+            .unwrap_or(host)
     } else {
         host.split(':').next().unwrap_or(host)
     };
@@ -141,7 +163,10 @@ fn download(url: &str, allowed_hosts: &[String]) -> Result<Vec<u8>, DeployError>
         return Err(invalid("code_url", "has no host"));
     }
     if !allowed_hosts.is_empty() && !allowed_hosts.iter().any(|h| h.eq_ignore_ascii_case(host)) {
-        return Err(invalid("code_url", format!("host {host:?} is not in the server's allowed code hosts")));
+        return Err(invalid(
+            "code_url",
+            format!("host {host:?} is not in the server's allowed code hosts"),
+        ));
     }
     let agent = ureq::AgentBuilder::new()
         .timeout(std::time::Duration::from_secs(60))
@@ -157,7 +182,9 @@ fn download(url: &str, allowed_hosts: &[String]) -> Result<Vec<u8>, DeployError>
         .read_to_end(&mut bytes)
         .map_err(|e| invalid("code_url", format!("download failed: {e}")))?;
     if bytes.len() as u64 > CODE_PACKAGE_MAX {
-        return Err(DeployError::TooLarge(format!("the package at code_url exceeds {CODE_PACKAGE_MAX} bytes")));
+        return Err(DeployError::TooLarge(format!(
+            "the package at code_url exceeds {CODE_PACKAGE_MAX} bytes"
+        )));
     }
     Ok(bytes)
 }

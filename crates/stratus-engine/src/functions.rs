@@ -74,7 +74,11 @@ fn now_rfc3339() -> String {
 }
 
 impl Functions {
-    pub(crate) fn new(config: Arc<EngineConfig>, store: Arc<dyn Store>, blobs: Arc<dyn BlobStore>) -> Self {
+    pub(crate) fn new(
+        config: Arc<EngineConfig>,
+        store: Arc<dyn Store>,
+        blobs: Arc<dyn BlobStore>,
+    ) -> Self {
         Functions {
             config,
             store,
@@ -103,7 +107,10 @@ impl Functions {
             return Err(Invalid::field("runtime", "is required").into());
         };
         let runtime = Runtime::parse(&runtime_id)?;
-        let handler = draft.handler.clone().unwrap_or_else(|| runtime.default_handler().to_string());
+        let handler = draft
+            .handler
+            .clone()
+            .unwrap_or_else(|| runtime.default_handler().to_string());
         let mut spec = FunctionSpec {
             name: func_name,
             package: draft.package.clone().unwrap_or_else(|| "default".into()),
@@ -130,12 +137,19 @@ impl Functions {
         apply(&mut spec, &draft)?;
         spec.validate()?;
         let package = match upload {
-            Some(u) if u.file.as_deref().is_some_and(|f| !f.is_empty()) || u.code_url.as_deref().is_some_and(|f| !f.is_empty()) || u.code_type.as_deref() == Some("Custom-Image-Swr") => {
+            Some(u)
+                if u.file.as_deref().is_some_and(|f| !f.is_empty())
+                    || u.code_url.as_deref().is_some_and(|f| !f.is_empty())
+                    || u.code_type.as_deref() == Some("Custom-Image-Swr") =>
+            {
                 self.prepare(&runtime, &handler, u).await?
             }
             _ => {
                 let bytes = code::default_code(&runtime, &handler).ok_or_else(|| {
-                    Invalid::field("func_code", format!("code is required for {} functions", runtime.id()))
+                    Invalid::field(
+                        "func_code",
+                        format!("code is required for {} functions", runtime.id()),
+                    )
                 })?;
                 self.prepare(
                     &runtime,
@@ -150,7 +164,10 @@ impl Functions {
             }
         };
         spec.code = self.store_package(package).await?;
-        let record = self.store.create_function(project_id, &spec, self.config.max_functions).await?;
+        let record = self
+            .store
+            .create_function(project_id, &spec, self.config.max_functions)
+            .await?;
         Ok(self.remember(record))
     }
 
@@ -167,26 +184,51 @@ impl Functions {
 
     /// Reads a function from the cache only (hot path); falls back to the store.
     pub(crate) fn cached(&self, key: &FunctionKey) -> Option<Arc<FunctionRecord>> {
-        self.cache.read().unwrap_or_else(|p| p.into_inner()).get(key).cloned()
+        self.cache
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(key)
+            .cloned()
     }
 
     /// Lists functions with paging.
-    pub async fn list(&self, query: &ListQuery) -> Result<(Vec<FunctionRecord>, usize), DeployError> {
+    pub async fn list(
+        &self,
+        query: &ListQuery,
+    ) -> Result<(Vec<FunctionRecord>, usize), DeployError> {
         Ok(self.store.list_functions(query).await?)
     }
 
     /// Updates the configuration of `latest`. Absent fields keep their value; the name and
     /// runtime cannot change.
-    pub async fn update_config(&self, key: &FunctionKey, draft: FunctionDraft) -> Result<Arc<FunctionRecord>, DeployError> {
+    pub async fn update_config(
+        &self,
+        key: &FunctionKey,
+        draft: FunctionDraft,
+    ) -> Result<Arc<FunctionRecord>, DeployError> {
         let current = self.get(key).await?;
         if let Some(n) = &draft.func_name {
             if n != &current.latest.name {
-                return Err(Invalid::field("func_name", format!("cannot be changed (the function is {:?})", current.latest.name)).into());
+                return Err(Invalid::field(
+                    "func_name",
+                    format!(
+                        "cannot be changed (the function is {:?})",
+                        current.latest.name
+                    ),
+                )
+                .into());
             }
         }
         if let Some(r) = &draft.runtime {
             if r != &current.latest.runtime {
-                return Err(Invalid::field("runtime", format!("cannot be changed after creation (it is {:?})", current.latest.runtime)).into());
+                return Err(Invalid::field(
+                    "runtime",
+                    format!(
+                        "cannot be changed after creation (it is {:?})",
+                        current.latest.runtime
+                    ),
+                )
+                .into());
             }
         }
         let mut spec = current.latest.clone();
@@ -198,7 +240,11 @@ impl Functions {
     }
 
     /// Sets max instances (-1 unlimited, 0 disabled).
-    pub async fn set_max_instances(&self, key: &FunctionKey, n: i32) -> Result<Arc<FunctionRecord>, DeployError> {
+    pub async fn set_max_instances(
+        &self,
+        key: &FunctionKey,
+        n: i32,
+    ) -> Result<Arc<FunctionRecord>, DeployError> {
         stratus_types::function::check_max_instances(n)?;
         self.update_config(
             key,
@@ -211,10 +257,16 @@ impl Functions {
     }
 
     /// Replaces the code of `latest`.
-    pub async fn update_code(&self, key: &FunctionKey, upload: CodeUpload) -> Result<Arc<FunctionRecord>, DeployError> {
+    pub async fn update_code(
+        &self,
+        key: &FunctionKey,
+        upload: CodeUpload,
+    ) -> Result<Arc<FunctionRecord>, DeployError> {
         let current = self.get(key).await?;
         let runtime = current.latest.runtime()?;
-        let package = self.prepare(&runtime, &current.latest.handler, upload).await?;
+        let package = self
+            .prepare(&runtime, &current.latest.handler, upload)
+            .await?;
         let mut spec = current.latest.clone();
         spec.code = self.store_package(package).await?;
         spec.last_modified = now_rfc3339();
@@ -228,7 +280,10 @@ impl Functions {
             stratus_store::StoreError::NotFound => not_found(key),
             e => e.into(),
         })?;
-        self.cache.write().unwrap_or_else(|p| p.into_inner()).remove(key);
+        self.cache
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(key);
         Ok(())
     }
 
@@ -238,7 +293,12 @@ impl Functions {
         self.blobs
             .get(&rec.latest.code.sha256)
             .await?
-            .ok_or_else(|| DeployError::Internal(anyhow::anyhow!("code blob {} is missing", rec.latest.code.sha256)))
+            .ok_or_else(|| {
+                DeployError::Internal(anyhow::anyhow!(
+                    "code blob {} is missing",
+                    rec.latest.code.sha256
+                ))
+            })
     }
 
     /// Exports code and configuration as one zip.
@@ -261,7 +321,8 @@ impl Functions {
 
     /// Deletes blobs no function references (left behind by deletes, updates and crashes).
     pub(crate) async fn collect_garbage(&self) {
-        let (Ok(used), Ok(stored)) = (self.store.referenced_blobs().await, self.blobs.list().await) else {
+        let (Ok(used), Ok(stored)) = (self.store.referenced_blobs().await, self.blobs.list().await)
+        else {
             return;
         };
         for digest in stored.iter().filter(|d| !used.contains(d)) {
@@ -271,7 +332,12 @@ impl Functions {
         }
     }
 
-    async fn prepare(&self, runtime: &Runtime, handler: &str, upload: CodeUpload) -> Result<code::Package, DeployError> {
+    async fn prepare(
+        &self,
+        runtime: &Runtime,
+        handler: &str,
+        upload: CodeUpload,
+    ) -> Result<code::Package, DeployError> {
         let runtime = runtime.clone();
         let handler = handler.to_string();
         let hosts = self.config.code_url_hosts.clone();
@@ -280,7 +346,10 @@ impl Functions {
             .map_err(anyhow::Error::from)?
     }
 
-    async fn store_package(&self, package: code::Package) -> Result<stratus_types::CodeInfo, DeployError> {
+    async fn store_package(
+        &self,
+        package: code::Package,
+    ) -> Result<stratus_types::CodeInfo, DeployError> {
         let mut info = package.info;
         // The blob is durable before the row that names it is committed, so a crash
         // never leaves a function without its code.
@@ -301,7 +370,10 @@ impl Functions {
 }
 
 fn not_found(key: &FunctionKey) -> DeployError {
-    DeployError::NotFound(format!("function {:?} in package {:?} does not exist", key.name, key.package))
+    DeployError::NotFound(format!(
+        "function {:?} in package {:?} does not exist",
+        key.name, key.package
+    ))
 }
 
 fn base64_encode(bytes: &[u8]) -> String {

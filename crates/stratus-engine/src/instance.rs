@@ -103,26 +103,49 @@ impl Drop for Instance {
     }
 }
 
-fn program(l: &Launch<'_>, api_addr: &str, code_root: &str) -> Result<(PathBuf, Vec<String>), StartFailure> {
-    let kind = l.spec.runtime().map(|r| r.kind()).unwrap_or(RuntimeKind::Custom);
+fn program(
+    l: &Launch<'_>,
+    api_addr: &str,
+    code_root: &str,
+) -> Result<(PathBuf, Vec<String>), StartFailure> {
+    let kind = l
+        .spec
+        .runtime()
+        .map(|r| r.kind())
+        .unwrap_or(RuntimeKind::Custom);
     match kind {
         RuntimeKind::Python => Ok((
             l.python.to_path_buf(),
-            vec![l.shims.python().display().to_string(), api_addr.to_string(), code_root.to_string()],
+            vec![
+                l.shims.python().display().to_string(),
+                api_addr.to_string(),
+                code_root.to_string(),
+            ],
         )),
-        RuntimeKind::NodeJs => Ok((l.node.to_path_buf(), vec![l.shims.node().display().to_string()])),
+        RuntimeKind::NodeJs => Ok((
+            l.node.to_path_buf(),
+            vec![l.shims.node().display().to_string()],
+        )),
         RuntimeKind::Custom => Ok((PathBuf::from(code_root).join("bootstrap"), vec![])),
         other => Err(StartFailure {
             cause: crate::invoke::Cause::SystemError,
             code: 4024,
             error_type: "RuntimeNotSupported".into(),
-            message: format!("runtime {} ({other:?}) is not supported by this server yet", l.spec.runtime),
+            message: format!(
+                "runtime {} ({other:?}) is not supported by this server yet",
+                l.spec.runtime
+            ),
             log: vec![],
         }),
     }
 }
 
-fn environment(l: &Launch<'_>, api_addr: &str, code_root: &str, dir: &std::path::Path) -> Vec<(String, String)> {
+fn environment(
+    l: &Launch<'_>,
+    api_addr: &str,
+    code_root: &str,
+    dir: &std::path::Path,
+) -> Vec<(String, String)> {
     let s = l.spec;
     let mut user = s.user_data.clone();
     user.extend(s.encrypted_user_data.clone());
@@ -144,16 +167,28 @@ fn environment(l: &Launch<'_>, api_addr: &str, code_root: &str, dir: &std::path:
         ("RUNTIME_HANDLER", s.handler.clone()),
         ("RUNTIME_TIMEOUT", s.timeout.to_string()),
         ("RUNTIME_USERDATA", userdata),
-        ("RUNTIME_CPU", stratus_types::limits::cpu_for_memory(l.memory_mb).to_string()),
+        (
+            "RUNTIME_CPU",
+            stratus_types::limits::cpu_for_memory(l.memory_mb).to_string(),
+        ),
         ("RUNTIME_MEMORY", l.memory_mb.to_string()),
-        ("RUNTIME_MAX_RESP_BODY_SIZE", stratus_types::limits::SYNC_PAYLOAD_MAX.to_string()),
+        (
+            "RUNTIME_MAX_RESP_BODY_SIZE",
+            stratus_types::limits::SYNC_PAYLOAD_MAX.to_string(),
+        ),
         ("RUNTIME_INITIALIZER_HANDLER", s.initializer_handler.clone()),
-        ("RUNTIME_INITIALIZER_TIMEOUT", s.initializer_timeout.to_string()),
+        (
+            "RUNTIME_INITIALIZER_TIMEOUT",
+            s.initializer_timeout.to_string(),
+        ),
         ("RUNTIME_ROOT", l.shims.root.display().to_string()),
         ("RUNTIME_CODE_ROOT", code_root.to_string()),
         ("RUNTIME_LOG_DIR", dir.join("log").display().to_string()),
         ("RUNTIME_API_ADDR", api_addr.to_string()),
-        ("RUNTIME_CONCURRENT_NUM", s.strategy.concurrent_num.to_string()),
+        (
+            "RUNTIME_CONCURRENT_NUM",
+            s.strategy.concurrent_num.to_string(),
+        ),
         ("RUNTIME_ALIAS", String::new()),
     ];
     env.extend(preset.into_iter().map(|(k, v)| (k.to_string(), v)));
@@ -175,12 +210,14 @@ pub(crate) async fn start(
         log: vec![],
     };
     for sub in ["tmp", "log"] {
-        std::fs::create_dir_all(dir.join(sub)).map_err(|e| fail_sys(format!("create instance directory: {e}")))?;
+        std::fs::create_dir_all(dir.join(sub))
+            .map_err(|e| fail_sys(format!("create instance directory: {e}")))?;
     }
     // The working directory is the parent of the code directory, as on FunctionGraph.
     let code_link = dir.join("code");
     let _ = std::fs::remove_file(&code_link);
-    std::os::unix::fs::symlink(&l.code_dir, &code_link).map_err(|e| fail_sys(format!("link code: {e}")))?;
+    std::os::unix::fs::symlink(&l.code_dir, &code_link)
+        .map_err(|e| fail_sys(format!("link code: {e}")))?;
     let code_root = code_link.display().to_string();
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -218,7 +255,11 @@ pub(crate) async fn start(
         Err(e) => {
             server.abort();
             let _ = std::fs::remove_dir_all(&dir);
-            let is_custom = l.spec.runtime().map(|r| r.kind() == RuntimeKind::Custom).unwrap_or(false);
+            let is_custom = l
+                .spec
+                .runtime()
+                .map(|r| r.kind() == RuntimeKind::Custom)
+                .unwrap_or(false);
             return Err(match e {
                 SandboxError::NotFound(_) | SandboxError::NotExecutable(_) if is_custom => StartFailure {
                     cause: crate::invoke::Cause::InitializationFailed,
@@ -235,7 +276,10 @@ pub(crate) async fn start(
     };
     let pid = started.pid;
     let logs = Arc::new(LogCollector::default());
-    for fd in [started.stdout.into_owned_fd(), started.stderr.into_owned_fd()] {
+    for fd in [
+        started.stdout.into_owned_fd(),
+        started.stderr.into_owned_fd(),
+    ] {
         match fd {
             Ok(fd) => LogCollector::spawn_reader(logs.clone(), fd),
             Err(e) => tracing::warn!("instance {pid}: cannot read output: {e}"),
@@ -260,7 +304,9 @@ pub(crate) async fn start(
                     _ = tick.tick() => {}
                     _ = death.changed() => return,
                 }
-                let Some(rss) = sandbox.memory_bytes(pid) else { continue };
+                let Some(rss) = sandbox.memory_bytes(pid) else {
+                    continue;
+                };
                 peak.fetch_max(rss, Ordering::Relaxed);
                 if rss > limit {
                     oom.store(true, Ordering::Release);
@@ -321,7 +367,10 @@ pub(crate) async fn start(
     };
     match outcome {
         Some(Readiness::Ready) => {
-            instance.peak_rss.fetch_max(instance.sandbox.memory_bytes(pid).unwrap_or(0), Ordering::Relaxed);
+            instance.peak_rss.fetch_max(
+                instance.sandbox.memory_bytes(pid).unwrap_or(0),
+                Ordering::Relaxed,
+            );
             Ok(instance)
         }
         Some(Readiness::Failed(body)) => {
@@ -338,7 +387,10 @@ pub(crate) async fn start(
                 cause: crate::invoke::Cause::InitializationFailed,
                 code: 4211,
                 error_type: "InitializationTimeout".into(),
-                message: format!("runtime initialization timed out after {}s", deadline.as_secs()),
+                message: format!(
+                    "runtime initialization timed out after {}s",
+                    deadline.as_secs()
+                ),
                 log: instance.logs.startup_lines(),
             })
         }
@@ -356,7 +408,11 @@ pub(crate) async fn start(
                     4204,
                     format!("runtime process is exited before it was ready ({status})"),
                 ),
-                Death::Stopped => (crate::invoke::Cause::SystemError, 4204, "instance stopped during start".into()),
+                Death::Stopped => (
+                    crate::invoke::Cause::SystemError,
+                    4204,
+                    "instance stopped during start".into(),
+                ),
             };
             Err(StartFailure {
                 cause,
@@ -417,7 +473,9 @@ impl RequestLog {
         }
         if self.bytes + text.len() > MAX_REQUEST_LOG {
             self.truncated = true;
-            self.lines.push(format!("[log truncated: more than {MAX_REQUEST_LOG} bytes]"));
+            self.lines.push(format!(
+                "[log truncated: more than {MAX_REQUEST_LOG} bytes]"
+            ));
             return;
         }
         self.bytes += text.len() + 1;
@@ -428,12 +486,18 @@ impl RequestLog {
 impl LogCollector {
     /// Starts collecting lines for a request.
     pub fn begin(&self, request_id: &str) {
-        self.lock().requests.insert(request_id.to_string(), RequestLog::default());
+        self.lock()
+            .requests
+            .insert(request_id.to_string(), RequestLog::default());
     }
 
     /// Stops collecting for a request and returns its lines.
     pub fn end(&self, request_id: &str) -> Vec<String> {
-        self.lock().requests.remove(request_id).map(|r| r.lines).unwrap_or_default()
+        self.lock()
+            .requests
+            .remove(request_id)
+            .map(|r| r.lines)
+            .unwrap_or_default()
     }
 
     /// Lines written before the first request (start-up output), taken once.
@@ -469,13 +533,17 @@ impl LogCollector {
         }
         // SAFETY: the OwnedFd is moved into the AsyncFd, which keeps it open until dropped;
         // nothing else closes it.
-        let Ok(afd) = (unsafe { AsyncFd::register(fd) }) else { return };
+        let Ok(afd) = (unsafe { AsyncFd::register(fd) }) else {
+            return;
+        };
         this.fds.lock().unwrap_or_else(|p| p.into_inner()).push(raw);
         tokio::spawn(async move {
             let mut partial: Vec<u8> = Vec::new();
             let mut buf = vec![0u8; 64 * 1024];
             loop {
-                let Ok(mut guard) = afd.readable().await else { break };
+                let Ok(mut guard) = afd.readable().await else {
+                    break;
+                };
                 let mut state = this.lock();
                 // SAFETY: `buf` is valid for `buf.len()` bytes and `raw` is owned by `afd`.
                 let n = unsafe { libc::read(raw, buf.as_mut_ptr().cast(), buf.len()) };
@@ -503,7 +571,10 @@ impl LogCollector {
                     state.dispatch(&std::mem::take(&mut partial));
                 }
             }
-            this.fds.lock().unwrap_or_else(|p| p.into_inner()).retain(|f| *f != raw);
+            this.fds
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .retain(|f| *f != raw);
         });
     }
 }

@@ -186,7 +186,10 @@ impl Invoker {
                 let idle = inner.config.idle_timeout;
                 inner.pools.reap(idle);
                 drop(inner);
-                tokio::time::sleep((idle / 4).clamp(Duration::from_millis(50), Duration::from_secs(5))).await;
+                tokio::time::sleep(
+                    (idle / 4).clamp(Duration::from_millis(50), Duration::from_secs(5)),
+                )
+                .await;
             }
         });
         Invoker { inner }
@@ -242,7 +245,11 @@ impl Invoker {
             memory_mb,
         };
         let pool = inner.pools.entry(key, record.revision, limits);
-        if !inner.pools.take_quota(&record.project_id, inner.config.queue_wait).await {
+        if !inner
+            .pools
+            .take_quota(&record.project_id, inner.config.queue_wait)
+            .await
+        {
             return Err(InvokeError::Throttled(format!(
                 "Your request has been controlled by overload sdk, please retry later. (the project's limit of {} concurrent executions is reached)",
                 inner.config.project_concurrency
@@ -253,18 +260,29 @@ impl Invoker {
         result
     }
 
-    async fn resolve(&self, req: &InvokeRequest) -> Result<(Arc<FunctionRecord>, String), InvokeError> {
+    async fn resolve(
+        &self,
+        req: &InvokeRequest,
+    ) -> Result<(Arc<FunctionRecord>, String), InvokeError> {
         let urn = &req.urn;
         if urn.project_id != req.project_id {
-            return Err(InvokeError::NotFound(format!("function {urn} does not exist in this project")));
+            return Err(InvokeError::NotFound(format!(
+                "function {urn} does not exist in this project"
+            )));
         }
         let version = match &urn.qualifier {
             Qualifier::None | Qualifier::Latest => "latest".to_string(),
             Qualifier::Version(v) => {
-                return Err(InvokeError::NotFound(format!("version {v:?} of function {:?} does not exist", urn.name)))
+                return Err(InvokeError::NotFound(format!(
+                    "version {v:?} of function {:?} does not exist",
+                    urn.name
+                )))
             }
             Qualifier::Alias(a) => {
-                return Err(InvokeError::NotFound(format!("alias {a:?} of function {:?} does not exist", urn.name)))
+                return Err(InvokeError::NotFound(format!(
+                    "alias {a:?} of function {:?} does not exist",
+                    urn.name
+                )))
             }
         };
         let key = FunctionKey {
@@ -327,7 +345,15 @@ impl Invoker {
             }
         };
         let result = self
-            .execute(record, version, memory_mb, &instance, request_id, startup_log, req)
+            .execute(
+                record,
+                version,
+                memory_mb,
+                &instance,
+                request_id,
+                startup_log,
+                req,
+            )
             .await;
         if instance.is_dead() {
             pool.remove(instance.id);
@@ -381,19 +407,39 @@ impl Invoker {
         .await
     }
 
-    fn failed_start(&self, record: &FunctionRecord, version: &str, memory_mb: u32, request_id: &str, f: StartFailure) -> InvokeResult {
+    fn failed_start(
+        &self,
+        record: &FunctionRecord,
+        version: &str,
+        memory_mb: u32,
+        request_id: &str,
+        f: StartFailure,
+    ) -> InvokeResult {
         let start = chrono::Utc::now();
-        let mut lines = vec![format!("{} Start invoke request '{request_id}', version: {version}", ts(start))];
+        let mut lines = vec![format!(
+            "{} Start invoke request '{request_id}', version: {version}",
+            ts(start)
+        )];
         lines.extend(f.log);
         lines.push(format!("{}: {}", f.cause.description(), f.message));
-        lines.push(finish_line(request_id, Some(f.cause), 0.0, 0, 0.0, memory_mb));
+        lines.push(finish_line(
+            request_id,
+            Some(f.cause),
+            0.0,
+            0,
+            0.0,
+            memory_mb,
+        ));
         let log = lines.join("\n");
         self.record_logs(record, version, request_id, lines);
         InvokeResult {
             request_id: request_id.to_string(),
             version: version.to_string(),
             result: error_json(&f.error_type, &f.message),
-            error: Some(FunctionError { code: f.code, cause: f.cause }),
+            error: Some(FunctionError {
+                code: f.code,
+                cause: f.cause,
+            }),
             log,
             duration_ms: 0.0,
             billed_ms: 0,
@@ -418,12 +464,24 @@ impl Invoker {
         let started_at = chrono::Utc::now();
         let deadline_ms = started_at.timestamp_millis() + timeout.as_millis() as i64;
         instance.logs.begin(&request_id);
-        let body = if req.body.is_empty() { Bytes::from_static(b"{}") } else { req.body.clone() };
+        let body = if req.body.is_empty() {
+            Bytes::from_static(b"{}")
+        } else {
+            req.body.clone()
+        };
         let event = Event {
             request_id: request_id.clone(),
             body,
             headers: vec![
-                ("X-CFF-Invoke-Type", if req.invoke_type == InvokeType::Sync { "sync" } else { "async" }.to_string()),
+                (
+                    "X-CFF-Invoke-Type",
+                    if req.invoke_type == InvokeType::Sync {
+                        "sync"
+                    } else {
+                        "async"
+                    }
+                    .to_string(),
+                ),
                 ("X-CFF-Access-Key", String::new()),
                 ("X-CFF-Secret-Key", String::new()),
                 ("X-CFF-Auth-Token", String::new()),
@@ -459,7 +517,10 @@ impl Invoker {
                         Some((4205, Cause::MemoryExceeded)),
                     ),
                     Death::Exited(status) => (
-                        error_json("RuntimeExited", &format!("runtime process is exited ({status})")),
+                        error_json(
+                            "RuntimeExited",
+                            &format!("runtime process is exited ({status})"),
+                        ),
                         Some((4204, Cause::SystemError)),
                     ),
                     Death::Stopped => (
@@ -474,7 +535,10 @@ impl Invoker {
                 (
                     error_json(
                         "InvokeTimeout",
-                        &format!("invocation timed out: call invoke timeout {}s", spec.timeout),
+                        &format!(
+                            "invocation timed out: call invoke timeout {}s",
+                            spec.timeout
+                        ),
                     ),
                     Some((4010, Cause::InvocationTimedOut)),
                 )
@@ -486,15 +550,29 @@ impl Invoker {
         let billed_ms = duration_ms.ceil().max(1.0) as u64;
         let memory_used_mb = instance.peak_rss.load(Ordering::Relaxed) as f64 / (1024.0 * 1024.0);
         let mut lines = Vec::with_capacity(user_lines.len() + 3);
-        lines.push(format!("{} Start invoke request '{request_id}', version: {version}", ts(started_at)));
+        lines.push(format!(
+            "{} Start invoke request '{request_id}', version: {version}",
+            ts(started_at)
+        ));
         lines.extend(startup_log);
         lines.append(&mut user_lines);
         if let Some((_, cause)) = error {
             if cause != Cause::CodeError {
-                lines.push(format!("{}: {}", cause.description(), String::from_utf8_lossy(&result)));
+                lines.push(format!(
+                    "{}: {}",
+                    cause.description(),
+                    String::from_utf8_lossy(&result)
+                ));
             }
         }
-        lines.push(finish_line(&request_id, error.map(|e| e.1), duration_ms, billed_ms, memory_used_mb, memory_mb));
+        lines.push(finish_line(
+            &request_id,
+            error.map(|e| e.1),
+            duration_ms,
+            billed_ms,
+            memory_used_mb,
+            memory_mb,
+        ));
         let log = lines.join("\n");
         self.record_logs(record, version, &request_id, lines);
         InvokeResult {
@@ -510,7 +588,13 @@ impl Invoker {
         }
     }
 
-    fn record_logs(&self, record: &FunctionRecord, version: &str, request_id: &str, lines: Vec<String>) {
+    fn record_logs(
+        &self,
+        record: &FunctionRecord,
+        version: &str,
+        request_id: &str,
+        lines: Vec<String>,
+    ) {
         let now = chrono::Utc::now().timestamp_millis();
         let spec: &FunctionSpec = &record.latest;
         let out = lines
@@ -540,8 +624,17 @@ fn level_of(text: &str) -> &'static str {
     }
 }
 
-fn finish_line(request_id: &str, failed: Option<Cause>, duration_ms: f64, billed_ms: u64, used_mb: f64, memory_mb: u32) -> String {
-    let marker = failed.map(|c| format!("(invoke Failed:{})", c.marker())).unwrap_or_default();
+fn finish_line(
+    request_id: &str,
+    failed: Option<Cause>,
+    duration_ms: f64,
+    billed_ms: u64,
+    used_mb: f64,
+    memory_mb: u32,
+) -> String {
+    let marker = failed
+        .map(|c| format!("(invoke Failed:{})", c.marker()))
+        .unwrap_or_default();
     format!(
         "{} Finish invoke request '{request_id}'{marker}, duration: {duration_ms:.3}ms, billing duration: {billed_ms}ms, memory used: {used_mb:.3}MB, billing memory: {memory_mb}MB",
         ts(chrono::Utc::now())
@@ -553,7 +646,9 @@ fn memory_for(spec: &FunctionSpec, header: Option<&str>) -> Result<u32, InvokeEr
         return Ok(spec.memory_size);
     };
     let mb: u32 = raw.parse().map_err(|_| {
-        InvokeError::BadMemory(format!("X-Cff-Instance-Memory {raw:?} is not a number of MB"))
+        InvokeError::BadMemory(format!(
+            "X-Cff-Instance-Memory {raw:?} is not a number of MB"
+        ))
     })?;
     if !MEMORY_SIZES.contains(&mb) {
         return Err(InvokeError::BadMemory(format!(

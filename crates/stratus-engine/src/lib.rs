@@ -47,10 +47,18 @@ impl Engine {
         let config = Arc::new(config);
         let shims = shims::write_shims(&config.data_dir)?;
         let sink = LogSink::start(store.clone(), config.log_retention);
-        let materializer = materialize::Materializer::new(config.data_dir.join("code"), blobs.clone());
+        let materializer =
+            materialize::Materializer::new(config.data_dir.join("code"), blobs.clone());
         let functions = Functions::new(config.clone(), store.clone(), blobs.clone());
         functions.collect_garbage().await;
-        let invoker = Invoker::start(config.clone(), functions.clone(), sandbox, materializer, sink, shims);
+        let invoker = Invoker::start(
+            config.clone(),
+            functions.clone(),
+            sandbox,
+            materializer,
+            sink,
+            shims,
+        );
         Ok(Engine {
             functions,
             invoker,

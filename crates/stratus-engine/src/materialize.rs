@@ -36,12 +36,12 @@ impl Materializer {
         if dir.exists() {
             return Ok(dir);
         }
-        let bytes = self
-            .blobs
-            .get(sha256)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("code package {sha256} is missing from the blob store"))?;
-        let tmp = self.root.join(format!(".tmp-{sha256}-{}", std::process::id()));
+        let bytes = self.blobs.get(sha256).await?.ok_or_else(|| {
+            anyhow::anyhow!("code package {sha256} is missing from the blob store")
+        })?;
+        let tmp = self
+            .root
+            .join(format!(".tmp-{sha256}-{}", std::process::id()));
         let final_dir = dir.clone();
         tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
             let _ = std::fs::remove_dir_all(&tmp);

@@ -36,12 +36,19 @@ impl PoolEntry {
     }
 
     pub fn instance(&self, id: u64) -> Option<Arc<Instance>> {
-        self.instances.lock().unwrap_or_else(|p| p.into_inner()).get(&id).cloned()
+        self.instances
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&id)
+            .cloned()
     }
 
     pub fn started(&self, instance: Arc<Instance>) {
         let id = instance.id;
-        self.instances.lock().unwrap_or_else(|p| p.into_inner()).insert(id, instance);
+        self.instances
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id, instance);
         self.lock().started(id, Instant::now());
     }
 
@@ -70,13 +77,20 @@ impl PoolEntry {
     /// Removes a dead or stopped instance.
     pub fn remove(&self, id: u64) {
         self.lock().remove(id);
-        self.instances.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+        self.instances
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&id);
         self.freed.notify_waiters();
     }
 
     pub fn stop(&self, id: u64) {
         self.lock().remove(id);
-        let inst = self.instances.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+        let inst = self
+            .instances
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&id);
         if let Some(inst) = inst {
             inst.stop();
         }
@@ -167,7 +181,12 @@ impl Pools {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             let notified = self.quota_freed.notified();
-            if self.quota.lock().unwrap_or_else(|p| p.into_inner()).try_take(project) {
+            if self
+                .quota
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .try_take(project)
+            {
                 return true;
             }
             if tokio::time::timeout_at(deadline, notified).await.is_err() {
@@ -177,13 +196,22 @@ impl Pools {
     }
 
     pub fn give_quota(&self, project: &str) {
-        self.quota.lock().unwrap_or_else(|p| p.into_inner()).give_back(project);
+        self.quota
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .give_back(project);
         self.quota_freed.notify_one();
     }
 
     /// Releases idle instances and forgets empty pools.
     pub fn reap(&self, idle: Duration) {
-        let entries: Vec<Arc<PoolEntry>> = self.map.lock().unwrap_or_else(|p| p.into_inner()).values().cloned().collect();
+        let entries: Vec<Arc<PoolEntry>> = self
+            .map
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .cloned()
+            .collect();
         for e in &entries {
             e.reap(idle);
         }

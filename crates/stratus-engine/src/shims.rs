@@ -32,7 +32,9 @@ pub fn write_shims(data_dir: &Path) -> anyhow::Result<Shims> {
     let version = &hex::encode(h.finalize())[..16];
     let root = data_dir.join("runtimes").join(version);
     if !root.join(".complete").exists() {
-        let tmp = data_dir.join("runtimes").join(format!(".tmp-{version}-{}", std::process::id()));
+        let tmp = data_dir
+            .join("runtimes")
+            .join(format!(".tmp-{version}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&tmp);
         std::fs::create_dir_all(tmp.join("python"))?;
         std::fs::create_dir_all(tmp.join("nodejs"))?;

@@ -146,5 +146,3 @@ impl Mailbox {
         self.in_flight.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
-
-

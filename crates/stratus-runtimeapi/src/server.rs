@@ -45,7 +45,10 @@ fn reply(status: StatusCode, body: &'static str) -> Reply {
     r
 }
 
-async fn handle(req: Request<Incoming>, mailbox: Arc<Mailbox>) -> Result<Reply, std::convert::Infallible> {
+async fn handle(
+    req: Request<Incoming>,
+    mailbox: Arc<Mailbox>,
+) -> Result<Reply, std::convert::Infallible> {
     let path = req.uri().path().to_string();
     let method = req.method().clone();
     if method == Method::GET && path == "/v1/runtime/invocation/request" {
@@ -57,9 +60,9 @@ async fn handle(req: Request<Incoming>, mailbox: Arc<Mailbox>) -> Result<Reply, 
                 for (name, value) in &event.headers {
                     builder = builder.header(*name, value);
                 }
-                builder
-                    .body(Full::new(event.body))
-                    .unwrap_or_else(|_| reply(StatusCode::INTERNAL_SERVER_ERROR, "bad event header"))
+                builder.body(Full::new(event.body)).unwrap_or_else(|_| {
+                    reply(StatusCode::INTERNAL_SERVER_ERROR, "bad event header")
+                })
             }
             None => reply(StatusCode::NO_CONTENT, ""),
         });
@@ -88,10 +91,16 @@ async fn handle(req: Request<Incoming>, mailbox: Arc<Mailbox>) -> Result<Reply, 
     };
     let too_large = matches!(outcome, Outcome::TooLarge(_));
     if !mailbox.complete(id, outcome) {
-        return Ok(reply(StatusCode::NOT_FOUND, "unknown or finished request id"));
+        return Ok(reply(
+            StatusCode::NOT_FOUND,
+            "unknown or finished request id",
+        ));
     }
     Ok(if too_large {
-        reply(StatusCode::PAYLOAD_TOO_LARGE, "result exceeds RUNTIME_MAX_RESP_BODY_SIZE")
+        reply(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "result exceeds RUNTIME_MAX_RESP_BODY_SIZE",
+        )
     } else {
         reply(StatusCode::ACCEPTED, "")
     })
@@ -123,7 +132,12 @@ mod tests {
             body: Bytes::from_static(b"{\"a\":1}"),
             headers: vec![("X-CFF-Invoke-Type", "sync".into())],
         });
-        let got = http(addr, "GET /v1/runtime/invocation/request HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".into()).await;
+        let got = http(
+            addr,
+            "GET /v1/runtime/invocation/request HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                .into(),
+        )
+        .await;
         assert!(got.contains("x-cff-request-id: r1"), "{got}");
         assert!(got.contains("x-cff-invoke-type: sync"), "{got}");
         assert!(got.ends_with("{\"a\":1}"), "{got}");
@@ -134,12 +148,23 @@ mod tests {
         };
         let got = http(addr, post("/v1/runtime/invocation/response/r1", "done")).await;
         assert!(got.starts_with("HTTP/1.1 202"), "{got}");
-        assert_eq!(result.await.unwrap(), Outcome::Success(Bytes::from_static(b"done")));
+        assert_eq!(
+            result.await.unwrap(),
+            Outcome::Success(Bytes::from_static(b"done"))
+        );
         let got = http(addr, post("/v1/runtime/invocation/response/r1", "again")).await;
         assert!(got.starts_with("HTTP/1.1 404"), "{got}");
 
-        let big = mailbox.submit(Event { request_id: "r2".into(), body: Bytes::new(), headers: vec![] });
-        let got = http(addr, post("/v1/runtime/invocation/error/r2", &"x".repeat(17))).await;
+        let big = mailbox.submit(Event {
+            request_id: "r2".into(),
+            body: Bytes::new(),
+            headers: vec![],
+        });
+        let got = http(
+            addr,
+            post("/v1/runtime/invocation/error/r2", &"x".repeat(17)),
+        )
+        .await;
         assert!(got.starts_with("HTTP/1.1 413"), "{got}");
         assert_eq!(big.await.unwrap(), Outcome::TooLarge(16));
         task.abort();
@@ -149,8 +174,15 @@ mod tests {
     async fn init_error_and_close() {
         let mailbox = Arc::new(Mailbox::new(16));
         mailbox.init_failed(Bytes::from_static(b"boom"));
-        assert_eq!(mailbox.wait_ready().await, ReadyState::Failed(Bytes::from_static(b"boom")));
-        let rx = mailbox.submit(Event { request_id: "r".into(), body: Bytes::new(), headers: vec![] });
+        assert_eq!(
+            mailbox.wait_ready().await,
+            ReadyState::Failed(Bytes::from_static(b"boom"))
+        );
+        let rx = mailbox.submit(Event {
+            request_id: "r".into(),
+            body: Bytes::new(),
+            headers: vec![],
+        });
         mailbox.close();
         assert!(rx.await.is_err());
     }

@@ -49,7 +49,9 @@ impl Sandbox for ProcessSandbox {
             });
         }
         let mut child = cmd.spawn()?;
-        let pid = child.id().ok_or_else(|| std::io::Error::other("instance exited at once"))?;
+        let pid = child
+            .id()
+            .ok_or_else(|| std::io::Error::other("instance exited at once"))?;
         let stdout = child.stdout.take().expect("stdout is piped");
         let stderr = child.stderr.take().expect("stderr is piped");
         Ok(Started {

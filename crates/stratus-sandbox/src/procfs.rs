@@ -15,7 +15,11 @@ pub fn tree_rss_bytes(pid: u32) -> Option<u64> {
             for task in tasks.flatten() {
                 let path = task.path().join("children");
                 if let Ok(children) = std::fs::read_to_string(path) {
-                    stack.extend(children.split_whitespace().filter_map(|c| c.parse::<u32>().ok()));
+                    stack.extend(
+                        children
+                            .split_whitespace()
+                            .filter_map(|c| c.parse::<u32>().ok()),
+                    );
                 }
             }
         }

@@ -119,7 +119,9 @@ impl Pool {
     pub fn take_idle(&mut self, now: Instant, idle: Duration) -> Vec<u64> {
         let mut out = Vec::new();
         self.slots.retain(|s| {
-            let expired = s.in_flight == 0 && !s.reserved && now.saturating_duration_since(s.last_used) >= idle;
+            let expired = s.in_flight == 0
+                && !s.reserved
+                && now.saturating_duration_since(s.last_used) >= idle;
             if expired {
                 out.push(s.id);
             }
@@ -187,7 +189,11 @@ mod tests {
         for _ in 0..4 {
             assert_eq!(p.acquire(t), Acquire::Use(1));
         }
-        assert_eq!(p.acquire(t), Acquire::Start, "sixth request needs a new instance");
+        assert_eq!(
+            p.acquire(t),
+            Acquire::Start,
+            "sixth request needs a new instance"
+        );
         assert_eq!(p.busy(), 5);
     }
 
@@ -207,7 +213,11 @@ mod tests {
         let t = Instant::now();
         let mut p = pool(Some(1), 1);
         assert_eq!(p.acquire(t), Acquire::Start);
-        assert_eq!(p.acquire(t), Acquire::Throttle, "a start in progress counts");
+        assert_eq!(
+            p.acquire(t),
+            Acquire::Throttle,
+            "a start in progress counts"
+        );
         p.started(1, t);
         assert_eq!(p.acquire(t), Acquire::Throttle);
         p.release(1, t);
@@ -237,7 +247,10 @@ mod tests {
         let idle = Duration::from_secs(60);
         assert!(p.take_idle(t0 + Duration::from_secs(59), idle).is_empty());
         assert_eq!(p.take_idle(t0 + Duration::from_secs(60), idle), vec![1]);
-        assert!(p.take_idle(t0 + Duration::from_secs(600), idle).is_empty(), "busy instance stays");
+        assert!(
+            p.take_idle(t0 + Duration::from_secs(600), idle).is_empty(),
+            "busy instance stays"
+        );
         assert!(p.remove(2));
         assert!(p.is_empty());
     }

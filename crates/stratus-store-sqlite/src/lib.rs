@@ -25,7 +25,8 @@ impl SqliteStore {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).with_context(|| format!("create {}", dir.display()))?;
         }
-        let mut conn = Connection::open(path).with_context(|| format!("open {}", path.display()))?;
+        let mut conn =
+            Connection::open(path).with_context(|| format!("open {}", path.display()))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         // FULL makes each commit durable on its own (a create that returned survives a crash).
         conn.pragma_update(None, "synchronous", "FULL")?;
@@ -44,7 +45,9 @@ impl SqliteStore {
     {
         let conn = self.conn.clone();
         tokio::task::spawn_blocking(move || {
-            let mut guard = conn.lock().map_err(|_| anyhow::anyhow!("store connection poisoned"))?;
+            let mut guard = conn
+                .lock()
+                .map_err(|_| anyhow::anyhow!("store connection poisoned"))?;
             f(&mut guard)
         })
         .await
@@ -56,7 +59,8 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
     let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
         let tx = conn.transaction()?;
-        tx.execute_batch(sql).with_context(|| format!("migration {}", i + 1))?;
+        tx.execute_batch(sql)
+            .with_context(|| format!("migration {}", i + 1))?;
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;
         tx.commit()?;
     }
@@ -75,11 +79,21 @@ fn spec_json(spec: &FunctionSpec) -> StoreResult<String> {
     serde_json::to_string(spec).map_err(internal)
 }
 
-fn record_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String, i64, String, String)> {
-    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?))
+fn record_from_row(
+    row: &rusqlite::Row<'_>,
+) -> rusqlite::Result<(String, String, i64, String, String)> {
+    Ok((
+        row.get(0)?,
+        row.get(1)?,
+        row.get(2)?,
+        row.get(3)?,
+        row.get(4)?,
+    ))
 }
 
-fn to_record((id, project_id, revision, created_at, spec): (String, String, i64, String, String)) -> StoreResult<FunctionRecord> {
+fn to_record(
+    (id, project_id, revision, created_at, spec): (String, String, i64, String, String),
+) -> StoreResult<FunctionRecord> {
     let latest: FunctionSpec = serde_json::from_str(&spec).map_err(internal)?;
     Ok(FunctionRecord {
         id,
@@ -230,9 +244,15 @@ impl Store for SqliteStore {
     async fn get_function(&self, key: &FunctionKey) -> StoreResult<Option<FunctionRecord>> {
         let key = key.clone();
         self.run(move |c| {
-            let sql = format!("{SELECT_FUNCTION} WHERE f.project_id = ?1 AND f.package = ?2 AND f.name = ?3");
+            let sql = format!(
+                "{SELECT_FUNCTION} WHERE f.project_id = ?1 AND f.package = ?2 AND f.name = ?3"
+            );
             let row = c
-                .query_row(&sql, params![key.project_id, key.package, key.name], record_from_row)
+                .query_row(
+                    &sql,
+                    params![key.project_id, key.package, key.name],
+                    record_from_row,
+                )
                 .optional()
                 .map_err(internal)?;
             row.map(to_record).transpose()
@@ -268,7 +288,11 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn update_latest(&self, key: &FunctionKey, spec: &FunctionSpec) -> StoreResult<FunctionRecord> {
+    async fn update_latest(
+        &self,
+        key: &FunctionKey,
+        spec: &FunctionSpec,
+    ) -> StoreResult<FunctionRecord> {
         let key = key.clone();
         let spec = spec.clone();
         let json = spec_json(&spec)?;
@@ -331,7 +355,9 @@ impl Store for SqliteStore {
             let mut stmt = c
                 .prepare("SELECT DISTINCT code_sha256 FROM function_versions")
                 .map_err(internal)?;
-            let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(internal)?;
+            let rows = stmt
+                .query_map([], |r| r.get::<_, String>(0))
+                .map_err(internal)?;
             rows.collect::<Result<Vec<_>, _>>().map_err(internal)
         })
         .await
@@ -410,7 +436,10 @@ impl Store for SqliteStore {
     async fn prune_logs(&self, older_than_ms: i64) -> StoreResult<u64> {
         self.run(move |c| {
             let n = c
-                .execute("DELETE FROM logs WHERE time_ms < ?1", params![older_than_ms])
+                .execute(
+                    "DELETE FROM logs WHERE time_ms < ?1",
+                    params![older_than_ms],
+                )
                 .map_err(internal)?;
             Ok(n as u64)
         })

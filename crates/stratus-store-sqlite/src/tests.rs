@@ -60,21 +60,42 @@ async fn function_lifecycle() {
     changed.timeout = 30;
     let upd = store.update_latest(&key("a"), &changed).await.unwrap();
     assert_eq!(upd.revision, 2);
-    assert_eq!(store.get_function(&key("a")).await.unwrap().unwrap().latest.timeout, 30);
+    assert_eq!(
+        store
+            .get_function(&key("a"))
+            .await
+            .unwrap()
+            .unwrap()
+            .latest
+            .timeout,
+        30
+    );
 
     store.delete_function(&key("a")).await.unwrap();
     assert!(store.get_function(&key("a")).await.unwrap().is_none());
-    assert!(matches!(store.delete_function(&key("a")).await, Err(StoreError::NotFound)));
-    assert!(matches!(store.update_latest(&key("a"), &changed).await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        store.delete_function(&key("a")).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.update_latest(&key("a"), &changed).await,
+        Err(StoreError::NotFound)
+    ));
 }
 
 #[tokio::test]
 async fn names_are_unique_and_quota_holds() {
     let (_dir, store) = open().await;
     store.create_function("p1", &spec("a"), 2).await.unwrap();
-    assert!(matches!(store.create_function("p1", &spec("a"), 2).await, Err(StoreError::Conflict(_))));
+    assert!(matches!(
+        store.create_function("p1", &spec("a"), 2).await,
+        Err(StoreError::Conflict(_))
+    ));
     store.create_function("p1", &spec("b"), 2).await.unwrap();
-    assert!(matches!(store.create_function("p1", &spec("c"), 2).await, Err(StoreError::Quota(_))));
+    assert!(matches!(
+        store.create_function("p1", &spec("c"), 2).await,
+        Err(StoreError::Quota(_))
+    ));
 }
 
 #[tokio::test]
@@ -92,10 +113,23 @@ async fn listing_pages_and_filters() {
     };
     let (page, total) = store.list_functions(&q(0, 2, None)).await.unwrap();
     assert_eq!(total, 4);
-    assert_eq!(page.iter().map(|f| f.latest.name.as_str()).collect::<Vec<_>>(), ["alpha", "beta"]);
+    assert_eq!(
+        page.iter()
+            .map(|f| f.latest.name.as_str())
+            .collect::<Vec<_>>(),
+        ["alpha", "beta"]
+    );
     let (page, _) = store.list_functions(&q(2, 2, None)).await.unwrap();
-    assert_eq!(page.iter().map(|f| f.latest.name.as_str()).collect::<Vec<_>>(), ["gamma", "alphabet"]);
-    let (page, total) = store.list_functions(&q(0, 10, Some("alpha"))).await.unwrap();
+    assert_eq!(
+        page.iter()
+            .map(|f| f.latest.name.as_str())
+            .collect::<Vec<_>>(),
+        ["gamma", "alphabet"]
+    );
+    let (page, total) = store
+        .list_functions(&q(0, 10, Some("alpha")))
+        .await
+        .unwrap();
     assert_eq!(total, 2);
     assert_eq!(page.len(), 2);
 }
@@ -119,8 +153,14 @@ async fn reopening_keeps_data_and_migrations_are_idempotent() {
     }
     let store = SqliteStore::open(&path).unwrap();
     assert!(store.get_function(&key("a")).await.unwrap().is_some());
-    assert_eq!(store.root_access_key().await.unwrap().unwrap().secret_key, "SK");
-    assert_eq!(store.referenced_blobs().await.unwrap(), vec!["a".repeat(64)]);
+    assert_eq!(
+        store.root_access_key().await.unwrap().unwrap().secret_key,
+        "SK"
+    );
+    assert_eq!(
+        store.referenced_blobs().await.unwrap(),
+        vec!["a".repeat(64)]
+    );
 }
 
 #[tokio::test]
@@ -137,7 +177,11 @@ async fn logs_append_query_prune() {
         text: text.into(),
     };
     store
-        .append_logs(&[line("r1", 10, "one"), line("r1", 20, "two"), line("r2", 30, "three")])
+        .append_logs(&[
+            line("r1", 10, "one"),
+            line("r1", 20, "two"),
+            line("r2", 30, "three"),
+        ])
         .await
         .unwrap();
     let base = LogQuery {
@@ -148,7 +192,10 @@ async fn logs_append_query_prune() {
         ..LogQuery::default()
     };
     let all = store.query_logs(&base).await.unwrap();
-    assert_eq!(all.iter().map(|l| l.line.text.as_str()).collect::<Vec<_>>(), ["one", "two", "three"]);
+    assert_eq!(
+        all.iter().map(|l| l.line.text.as_str()).collect::<Vec<_>>(),
+        ["one", "two", "three"]
+    );
     let r1 = store
         .query_logs(&LogQuery {
             request_id: Some("r1".into()),
@@ -157,7 +204,13 @@ async fn logs_append_query_prune() {
         .await
         .unwrap();
     assert_eq!(r1.len(), 2);
-    let newest = store.query_logs(&LogQuery { limit: 1, ..base.clone() }).await.unwrap();
+    let newest = store
+        .query_logs(&LogQuery {
+            limit: 1,
+            ..base.clone()
+        })
+        .await
+        .unwrap();
     assert_eq!(newest[0].line.text, "three");
     let after = store
         .query_logs(&LogQuery {

@@ -105,7 +105,9 @@ impl BlobStore for LocalBlobStore {
 
 fn uuid_like() -> String {
     use std::time::{SystemTime, UNIX_EPOCH};
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
     format!("{}-{nanos}", std::process::id())
 }
 
@@ -118,9 +120,15 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("stratus-blob-test-{}", uuid_like()));
         let store = LocalBlobStore::open(&dir).expect("open");
         let d = store.put(b"hello".to_vec()).await.expect("put");
-        assert_eq!(d, "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
+        assert_eq!(
+            d,
+            "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
+        );
         assert_eq!(store.put(b"hello".to_vec()).await.expect("again"), d);
-        assert_eq!(store.get(&d).await.expect("get").as_deref(), Some(&b"hello"[..]));
+        assert_eq!(
+            store.get(&d).await.expect("get").as_deref(),
+            Some(&b"hello"[..])
+        );
         assert_eq!(store.list().await.expect("list"), vec![d.clone()]);
         store.delete(&d).await.expect("delete");
         assert!(store.get(&d).await.expect("get").is_none());

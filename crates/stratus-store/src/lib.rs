@@ -57,7 +57,11 @@ pub trait Store: Send + Sync + 'static {
     /// Pages through a project's functions ordered by creation; returns the page and the total.
     async fn list_functions(&self, query: &ListQuery) -> StoreResult<(Vec<FunctionRecord>, usize)>;
     /// Replaces the `latest` configuration and bumps the revision.
-    async fn update_latest(&self, key: &FunctionKey, spec: &FunctionSpec) -> StoreResult<FunctionRecord>;
+    async fn update_latest(
+        &self,
+        key: &FunctionKey,
+        spec: &FunctionSpec,
+    ) -> StoreResult<FunctionRecord>;
     /// Deletes a function with everything it owns.
     async fn delete_function(&self, key: &FunctionKey) -> StoreResult<()>;
     /// Every code blob digest still referenced, for garbage collection.

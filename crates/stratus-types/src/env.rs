@@ -11,10 +11,18 @@ pub fn parse_user_data(field: &str, text: &str) -> InvalidResult<BTreeMap<String
         return Ok(BTreeMap::new());
     }
     let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-        Invalid::with_code("FSS.1009", field, format!("must be a JSON object of strings serialised as text: {e}"))
+        Invalid::with_code(
+            "FSS.1009",
+            field,
+            format!("must be a JSON object of strings serialised as text: {e}"),
+        )
     })?;
     let serde_json::Value::Object(map) = value else {
-        return Err(Invalid::with_code("FSS.1009", field, "must be a JSON object such as {\"KEY\":\"value\"}"));
+        return Err(Invalid::with_code(
+            "FSS.1009",
+            field,
+            "must be a JSON object such as {\"KEY\":\"value\"}",
+        ));
     };
     let mut vars = BTreeMap::new();
     for (key, value) in map {
@@ -59,10 +67,14 @@ fn check_key(field: &str, key: &str) -> InvalidResult<()> {
         return bad("environment variable names must not be empty".into());
     };
     if !first.is_ascii_alphabetic() {
-        return bad(format!("environment variable {key:?} must start with a letter"));
+        return bad(format!(
+            "environment variable {key:?} must start with a letter"
+        ));
     }
     if !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-        return bad(format!("environment variable {key:?} may contain only letters, digits and '_'"));
+        return bad(format!(
+            "environment variable {key:?} may contain only letters, digits and '_'"
+        ));
     }
     if key.starts_with("RUNTIME_") {
         return bad(format!("environment variable {key:?} is reserved: names starting with RUNTIME_ are set by the platform"));

@@ -23,7 +23,11 @@ impl Invalid {
     }
 
     /// A problem with a specific error code.
-    pub fn with_code(code: &'static str, field: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn with_code(
+        code: &'static str,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Self {
             code,
             field: field.into(),

@@ -44,7 +44,9 @@ pub fn check_max_instances(n: i32) -> InvalidResult<()> {
     if n < -1 || n > MAX_INSTANCES_MAX {
         return Err(Invalid::field(
             "max_instance_num",
-            format!("{n} is not allowed; use -1 (unlimited), 0 (disabled) or 1..{MAX_INSTANCES_MAX}"),
+            format!(
+                "{n} is not allowed; use -1 (unlimited), 0 (disabled) or 1..{MAX_INSTANCES_MAX}"
+            ),
         ));
     }
     Ok(())
@@ -133,23 +135,38 @@ impl FunctionSpec {
             runtime
                 .check_handler("initializer_handler", &self.initializer_handler)
                 .map_err(|e| Invalid::with_code("FSS.1404", e.field, e.message))?;
-            check_range("initializer_timeout", self.initializer_timeout, INITIALIZER_TIMEOUT_RANGE)
-                .map_err(|e| Invalid::with_code("FSS.1405", e.field, e.message))?;
+            check_range(
+                "initializer_timeout",
+                self.initializer_timeout,
+                INITIALIZER_TIMEOUT_RANGE,
+            )
+            .map_err(|e| Invalid::with_code("FSS.1405", e.field, e.message))?;
         }
         if !self.pre_stop_handler.is_empty() {
             runtime.check_handler("pre_stop_handler", &self.pre_stop_handler)?;
-            check_range("pre_stop_timeout", self.pre_stop_timeout, PRE_STOP_TIMEOUT_RANGE)?;
+            check_range(
+                "pre_stop_timeout",
+                self.pre_stop_timeout,
+                PRE_STOP_TIMEOUT_RANGE,
+            )?;
         }
         if self.description.chars().count() > DESCRIPTION_MAX {
             return Err(Invalid::field(
                 "description",
-                format!("is {} characters; the limit is {DESCRIPTION_MAX}", self.description.chars().count()),
+                format!(
+                    "is {} characters; the limit is {DESCRIPTION_MAX}",
+                    self.description.chars().count()
+                ),
             ));
         }
         let mut all = self.user_data.clone();
         all.extend(self.encrypted_user_data.clone());
         crate::env::check_vars("user_data", &all)?;
-        check_range("ephemeral_storage", self.ephemeral_storage, EPHEMERAL_STORAGE_RANGE)?;
+        check_range(
+            "ephemeral_storage",
+            self.ephemeral_storage,
+            EPHEMERAL_STORAGE_RANGE,
+        )?;
         self.strategy.validate()?;
         Ok(())
     }
@@ -166,7 +183,10 @@ pub fn check_memory(field: &str, mb: u32) -> InvalidResult<()> {
         return Ok(());
     }
     let list: Vec<String> = MEMORY_SIZES.iter().map(u32::to_string).collect();
-    Err(Invalid::field(field, format!("{mb} MB is not allowed; use one of {}", list.join(", "))))
+    Err(Invalid::field(
+        field,
+        format!("{mb} MB is not allowed; use one of {}", list.join(", ")),
+    ))
 }
 
 fn check_range(field: &str, v: u32, (lo, hi): (u32, u32)) -> InvalidResult<()> {
@@ -218,14 +238,29 @@ mod tests {
             ("timeout", Box::new(|s| s.timeout = 2)),
             ("timeout", Box::new(|s| s.timeout = 259_201)),
             ("description", Box::new(|s| s.description = "x".repeat(513))),
-            ("initializer_timeout", Box::new(|s| {
-                s.initializer_handler = "index.init".into();
-                s.initializer_timeout = 301;
-            })),
-            ("initializer_handler", Box::new(|s| s.initializer_handler = "init".into())),
-            ("strategy_config.concurrent_num", Box::new(|s| s.strategy.concurrent_num = 1001)),
-            ("max_instance_num", Box::new(|s| s.strategy.max_instances = -2)),
-            ("ephemeral_storage", Box::new(|s| s.ephemeral_storage = 10_241)),
+            (
+                "initializer_timeout",
+                Box::new(|s| {
+                    s.initializer_handler = "index.init".into();
+                    s.initializer_timeout = 301;
+                }),
+            ),
+            (
+                "initializer_handler",
+                Box::new(|s| s.initializer_handler = "init".into()),
+            ),
+            (
+                "strategy_config.concurrent_num",
+                Box::new(|s| s.strategy.concurrent_num = 1001),
+            ),
+            (
+                "max_instance_num",
+                Box::new(|s| s.strategy.max_instances = -2),
+            ),
+            (
+                "ephemeral_storage",
+                Box::new(|s| s.ephemeral_storage = 10_241),
+            ),
         ];
         for (field, change) in cases {
             let mut s = spec();

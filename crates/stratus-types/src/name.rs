@@ -21,7 +21,10 @@ pub fn check_alias_name(name: &str) -> InvalidResult<()> {
 fn check_identifier(field: &str, name: &str, max: usize) -> InvalidResult<()> {
     let problem = |msg: String| Err(Invalid::field(field, msg));
     if name.is_empty() || name.len() > max {
-        return problem(format!("must be 1 to {max} characters, got {}", name.chars().count()));
+        return problem(format!(
+            "must be 1 to {max} characters, got {}",
+            name.chars().count()
+        ));
     }
     let bytes = name.as_bytes();
     if !bytes[0].is_ascii_alphabetic() {
@@ -30,8 +33,13 @@ fn check_identifier(field: &str, name: &str, max: usize) -> InvalidResult<()> {
     if !bytes[bytes.len() - 1].is_ascii_alphanumeric() {
         return problem(format!("{name:?} must end with a letter or digit"));
     }
-    if let Some(c) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_')) {
-        return problem(format!("{name:?} contains {c:?}; only letters, digits, '-' and '_' are allowed"));
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
+    {
+        return problem(format!(
+            "{name:?} contains {c:?}; only letters, digits, '-' and '_' are allowed"
+        ));
     }
     Ok(())
 }
@@ -45,7 +53,17 @@ mod tests {
         for ok in ["a", "hello", "my-func_1", &"a".repeat(60)] {
             assert!(check_function_name(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "1abc", "-abc", "abc-", "abc_", "a b", "a.b", "ä", &"a".repeat(61)] {
+        for bad in [
+            "",
+            "1abc",
+            "-abc",
+            "abc-",
+            "abc_",
+            "a b",
+            "a.b",
+            "ä",
+            &"a".repeat(61),
+        ] {
             assert!(check_function_name(bad).is_err(), "{bad}");
         }
     }

@@ -56,13 +56,19 @@ impl Runtime {
         RUNTIMES
             .iter()
             .find(|(name, _)| *name == id)
-            .map(|(name, kind)| Runtime { id: name, kind: *kind })
+            .map(|(name, kind)| Runtime {
+                id: name,
+                kind: *kind,
+            })
             .ok_or_else(|| {
                 let names: Vec<&str> = RUNTIMES.iter().map(|(n, _)| *n).collect();
                 Invalid::with_code(
                     "FSS.1005",
                     "runtime",
-                    format!("{id:?} is not a supported runtime; use one of {}", names.join(", ")),
+                    format!(
+                        "{id:?} is not a supported runtime; use one of {}",
+                        names.join(", ")
+                    ),
                 )
             })
     }
@@ -126,7 +132,10 @@ impl Runtime {
                 if file.starts_with('/') || file.split('/').any(|p| p == "..") {
                     return bad("must name a file inside the code package");
                 }
-                if !func.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$') {
+                if !func
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+                {
                     return bad("has an invalid function name after the last '.'");
                 }
                 Ok(())
@@ -150,14 +159,23 @@ impl Runtime {
 
     /// Whether inline code is allowed for this runtime (guide table 1-2).
     pub fn allows_inline(&self) -> bool {
-        matches!(self.kind, RuntimeKind::Python | RuntimeKind::NodeJs | RuntimeKind::Custom | RuntimeKind::Http)
+        matches!(
+            self.kind,
+            RuntimeKind::Python | RuntimeKind::NodeJs | RuntimeKind::Custom | RuntimeKind::Http
+        )
     }
 
     /// The file name inline source is stored under inside the package.
     pub fn inline_file_name(&self, handler: &str) -> String {
         match self.kind {
-            RuntimeKind::Python => format!("{}.py", handler.rsplit_once('.').map_or("index", |(f, _)| f)),
-            RuntimeKind::NodeJs => format!("{}.js", handler.rsplit_once('.').map_or("index", |(f, _)| f)),
+            RuntimeKind::Python => format!(
+                "{}.py",
+                handler.rsplit_once('.').map_or("index", |(f, _)| f)
+            ),
+            RuntimeKind::NodeJs => format!(
+                "{}.js",
+                handler.rsplit_once('.').map_or("index", |(f, _)| f)
+            ),
             _ => "bootstrap".to_string(),
         }
     }
@@ -169,8 +187,14 @@ mod tests {
 
     #[test]
     fn parses_known_runtimes_only() {
-        assert_eq!(Runtime::parse("Python3.9").map(|r| r.kind()), Ok(RuntimeKind::Python));
-        assert_eq!(Runtime::parse("Custom Image").map(|r| r.kind()), Ok(RuntimeKind::CustomImage));
+        assert_eq!(
+            Runtime::parse("Python3.9").map(|r| r.kind()),
+            Ok(RuntimeKind::Python)
+        );
+        assert_eq!(
+            Runtime::parse("Custom Image").map(|r| r.kind()),
+            Ok(RuntimeKind::CustomImage)
+        );
         let err = Runtime::parse("python3.9").unwrap_err();
         assert_eq!(err.code, "FSS.1005");
     }
@@ -184,7 +208,9 @@ mod tests {
         assert!(py.check_handler("handler", "../x.handler").is_err());
         assert!(py.check_handler("handler", "index.").is_err());
         let java = Runtime::parse("Java11").expect("known");
-        assert!(java.check_handler("handler", "com.demo.Handler.run").is_ok());
+        assert!(java
+            .check_handler("handler", "com.demo.Handler.run")
+            .is_ok());
         assert!(java.check_handler("handler", "run").is_err());
         assert_eq!(py.inline_file_name("app.main"), "app.py");
     }

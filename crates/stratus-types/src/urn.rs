@@ -48,7 +48,8 @@ impl Urn {
         if parts[0] != "urn" || parts[1] != "fss" || parts[4] != "function" {
             return Err(bad("is not a function URN"));
         }
-        if parts[2].is_empty() || parts[3].is_empty() || parts[5].is_empty() || parts[6].is_empty() {
+        if parts[2].is_empty() || parts[3].is_empty() || parts[5].is_empty() || parts[6].is_empty()
+        {
             return Err(bad("has an empty part"));
         }
         let qualifier = match parts.get(7) {
@@ -71,7 +72,13 @@ impl Urn {
     }
 
     /// Builds the URN of a function version (`latest` or a version name).
-    pub fn of(region: &str, project_id: &str, package: &str, name: &str, qualifier: Qualifier) -> Self {
+    pub fn of(
+        region: &str,
+        project_id: &str,
+        package: &str,
+        name: &str,
+        qualifier: Qualifier,
+    ) -> Self {
         Urn {
             region: region.to_string(),
             project_id: project_id.to_string(),
@@ -124,7 +131,12 @@ mod tests {
         let u = Urn::parse(base).expect("valid");
         assert_eq!(u.qualifier, Qualifier::None);
         assert_eq!(u.to_string(), base);
-        assert_eq!(Urn::parse(&format!("{base}:latest")).expect("valid").qualifier, Qualifier::Latest);
+        assert_eq!(
+            Urn::parse(&format!("{base}:latest"))
+                .expect("valid")
+                .qualifier,
+            Qualifier::Latest
+        );
         assert_eq!(
             Urn::parse(&format!("{base}:v1")).expect("valid").qualifier,
             Qualifier::Version("v1".into())

@@ -7,7 +7,11 @@ use clap::Parser;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "stratus", version, about = "Self-hosted serverless functions, FunctionGraph-compatible")]
+#[command(
+    name = "stratus",
+    version,
+    about = "Self-hosted serverless functions, FunctionGraph-compatible"
+)]
 enum Command {
     /// Run the platform (API, instances, logs) on this machine.
     Serve(Box<serve::ServeArgs>),

@@ -13,9 +13,11 @@ use stratus_store::{AccessKey, LocalBlobStore, Store};
 
 /// Flags of `stratus serve`; each has a `STRATUS_*` environment equivalent.
 #[derive(clap::Args, Debug)]
-#[command(after_help = "Sandbox: this build runs instances with the `process` backend \
+#[command(
+    after_help = "Sandbox: this build runs instances with the `process` backend \
 (own process group, rlimits, scrubbed environment, memory watchdog). It does NOT isolate \
-file systems or networks; run only code you trust.")]
+file systems or networks; run only code you trust."
+)]
 pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, env = "STRATUS_LISTEN", default_value = "127.0.0.1:8080")]
@@ -62,23 +64,30 @@ pub struct ServeArgs {
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("STRATUS_LOG").unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_env("STRATUS_LOG")
+                .unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(serve(args))
 }
 
 fn random_token(len: usize, alphabet: &[u8]) -> String {
     let mut rng = rand::thread_rng();
-    (0..len).map(|_| alphabet[rng.gen_range(0..alphabet.len())] as char).collect()
+    (0..len)
+        .map(|_| alphabet[rng.gen_range(0..alphabet.len())] as char)
+        .collect()
 }
 
 fn open_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
     if let Some(path) = url.strip_prefix("sqlite://") {
-        return Ok(Arc::new(stratus_store_sqlite::SqliteStore::open(Path::new(path))?));
+        return Ok(Arc::new(stratus_store_sqlite::SqliteStore::open(
+            Path::new(path),
+        )?));
     }
     anyhow::bail!("unsupported store URL {url:?}: this build supports sqlite://PATH")
 }
@@ -89,15 +98,25 @@ async fn bootstrap(store: &Arc<dyn Store>) -> anyhow::Result<AccessKey> {
         return Ok(key);
     }
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    let project_id = env("STRATUS_PROJECT_ID").unwrap_or_else(|| random_token(32, b"0123456789abcdef"));
-    if project_id.is_empty() || !project_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-        anyhow::bail!("STRATUS_PROJECT_ID {project_id:?} may contain only letters, digits, '-' and '_'");
+    let project_id =
+        env("STRATUS_PROJECT_ID").unwrap_or_else(|| random_token(32, b"0123456789abcdef"));
+    if project_id.is_empty()
+        || !project_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        anyhow::bail!(
+            "STRATUS_PROJECT_ID {project_id:?} may contain only letters, digits, '-' and '_'"
+        );
     }
     let key = AccessKey {
         access_key: env("STRATUS_ROOT_ACCESS_KEY")
             .unwrap_or_else(|| random_token(20, b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")),
         secret_key: env("STRATUS_ROOT_SECRET_KEY").unwrap_or_else(|| {
-            random_token(40, b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+            random_token(
+                40,
+                b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+            )
         }),
         project_id,
     };
@@ -107,7 +126,12 @@ async fn bootstrap(store: &Arc<dyn Store>) -> anyhow::Result<AccessKey> {
     Ok(key)
 }
 
-fn write_credentials(path: &Path, endpoint: &str, region: &str, key: &AccessKey) -> anyhow::Result<()> {
+fn write_credentials(
+    path: &Path,
+    endpoint: &str,
+    region: &str,
+    key: &AccessKey,
+) -> anyhow::Result<()> {
     let body = serde_json::json!({
         "endpoint": endpoint,
         "project_id": key.project_id,
@@ -130,7 +154,8 @@ fn write_credentials(path: &Path, endpoint: &str, region: &str, key: &AccessKey)
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&args.data_dir).with_context(|| format!("create {}", args.data_dir.display()))?;
+    std::fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("create {}", args.data_dir.display()))?;
     let data_dir = args.data_dir.canonicalize()?;
     let store_url = args
         .store
@@ -145,7 +170,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     config.idle_timeout = Duration::from_secs_f64(args.idle_timeout.max(0.05));
     config.queue_wait = Duration::from_millis(args.queue_wait_ms);
     config.project_concurrency = args.project_concurrency.max(1);
-    config.code_url_hosts = args.code_url_hosts.iter().filter(|h| !h.is_empty()).cloned().collect();
+    config.code_url_hosts = args
+        .code_url_hosts
+        .iter()
+        .filter(|h| !h.is_empty())
+        .cloned()
+        .collect();
     config.log_retention = Duration::from_secs(args.log_retention_days.max(1) * 86_400);
     if let Some(p) = &args.python {
         config.python = p.clone();
@@ -167,7 +197,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let endpoint = format!("http://{addr}");
     let creds_path = data_dir.join("credentials.json");
     write_credentials(&creds_path, &endpoint, &args.region, &root)?;
-    tracing::info!("credentials for the CLI and SDKs are in {}", creds_path.display());
+    tracing::info!(
+        "credentials for the CLI and SDKs are in {}",
+        creds_path.display()
+    );
 
     let app = stratus_api::router(stratus_api::AppState {
         engine: engine.clone(),
@@ -187,7 +220,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 
 async fn shutdown_signal() {
     use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
         return std::future::pending().await;
     };
     tokio::select! {

@@ -159,7 +159,10 @@ impl Drop for Server {
 
 /// A zip with the given files (name, content, mode).
 pub fn zip(files: &[(&str, &str, u32)]) -> Vec<u8> {
-    let v: Vec<(String, Vec<u8>, u32)> = files.iter().map(|(n, c, m)| (n.to_string(), c.as_bytes().to_vec(), *m)).collect();
+    let v: Vec<(String, Vec<u8>, u32)> = files
+        .iter()
+        .map(|(n, c, m)| (n.to_string(), c.as_bytes().to_vec(), *m))
+        .collect();
     stratus_package::zip_files(&v).unwrap()
 }
 
@@ -169,7 +172,13 @@ pub fn b64(bytes: &[u8]) -> String {
 }
 
 /// Creates a function from files; returns its config.
-pub fn create(c: &Client, name: &str, runtime: &str, handler: &str, files: &[(&str, &str, u32)]) -> stratus_api_types::FunctionConfig {
+pub fn create(
+    c: &Client,
+    name: &str,
+    runtime: &str,
+    handler: &str,
+    files: &[(&str, &str, u32)],
+) -> stratus_api_types::FunctionConfig {
     let body = stratus_api_types::FunctionBody {
         func_name: Some(name.into()),
         package: Some("default".into()),
@@ -179,7 +188,10 @@ pub fn create(c: &Client, name: &str, runtime: &str, handler: &str, files: &[(&s
         timeout: Some(10),
         code_type: Some("zip".into()),
         code_filename: Some("index.zip".into()),
-        func_code: Some(stratus_api_types::FuncCode { file: Some(b64(&zip(files))), link: None }),
+        func_code: Some(stratus_api_types::FuncCode {
+            file: Some(b64(&zip(files))),
+            link: None,
+        }),
         ..Default::default()
     };
     c.create_function(&body, |_, _| {}).unwrap()
@@ -205,11 +217,35 @@ pub fn raw_http(endpoint: &str, request: &str) -> (u16, String) {
     s.write_all(request.as_bytes()).unwrap();
     let mut out = String::new();
     let _ = s.read_to_string(&mut out);
-    let status = out.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-    let body = out.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    let status = out
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = out
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
     (status, body)
 }
 
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A zip written without any checks, for hostile inputs: mode 0o120777 makes a symlink
+/// whose target is the content.
+pub fn raw_zip(files: &[(&str, &str, u32)]) -> Vec<u8> {
+    use std::io::Write;
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, content, mode) in files {
+        let opts = zip::write::SimpleFileOptions::default().unix_permissions(*mode & 0o777);
+        if mode & 0o170000 == 0o120000 {
+            w.add_symlink(*name, *content, opts).unwrap();
+        } else {
+            w.start_file(*name, opts).unwrap();
+            w.write_all(content.as_bytes()).unwrap();
+        }
+    }
+    w.finish().unwrap().into_inner()
 }

@@ -1,0 +1,777 @@
+//! End-to-end tests of the control plane against the compiled binary: function
+//! lifecycle, validation, authentication, persistence and crash safety.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::*;
+use std::time::Duration;
+use stratus_api_types::{CodeBody, FuncCode, FunctionBody, StrategyConfig};
+use stratus_client::{Client, ClientError};
+
+const PY: &str = "def handler(event, context):\n    return 'v1'\n";
+
+fn body(name: &str) -> FunctionBody {
+    FunctionBody {
+        func_name: Some(name.into()),
+        package: Some("default".into()),
+        runtime: Some("Python3.9".into()),
+        handler: Some("index.handler".into()),
+        memory_size: Some(256),
+        timeout: Some(30),
+        code_type: Some("zip".into()),
+        code_filename: Some("index.zip".into()),
+        func_code: Some(FuncCode {
+            file: Some(b64(&zip(&[("index.py", PY, 0o644)]))),
+            link: None,
+        }),
+        user_data: Some(r#"{"COLOR":"blue"}"#.into()),
+        description: Some("first".into()),
+        ..Default::default()
+    }
+}
+
+fn api_err(r: Result<impl std::fmt::Debug, ClientError>) -> (u16, String, String) {
+    match r {
+        Err(ClientError::Api { status, code, msg }) => (status, code, msg),
+        other => panic!("expected an API error, got {other:?}"),
+    }
+}
+
+fn count(c: &Client) -> i64 {
+    c.list_functions(0, 400).unwrap().count
+}
+
+#[test]
+fn lifecycle_through_the_client() {
+    let s = Server::start(&[]);
+    let c = s.client();
+    let created = c.create_function(&body("life"), |_, _| {}).unwrap();
+    assert_eq!(created.func_name, "life");
+    assert_eq!(
+        created.func_urn,
+        format!("urn:fss:local:{PROJECT}:function:default:life:latest")
+    );
+    assert_eq!(created.memory_size, 256);
+    assert_eq!(created.cpu, 400);
+    assert_eq!(created.version, "latest");
+    assert_eq!(created.user_data, r#"{"COLOR":"blue"}"#);
+    assert_eq!(created.digest.len(), 128, "sha512 hex");
+    assert!(created.code_size > 0);
+
+    let got = c.get_config("life").unwrap();
+    assert_eq!(got, created);
+    // The unqualified and the percent-encoded forms address the same function.
+    let raw = c
+        .call(
+            "GET",
+            &format!("fgs/functions/urn:fss:local:{PROJECT}:function:default:life/config"),
+            &[],
+            &[],
+            None,
+        )
+        .unwrap();
+    assert_eq!(raw.status, 200);
+
+    let mut upd = FunctionBody {
+        func_name: Some("life".into()),
+        runtime: Some("Python3.9".into()),
+        handler: Some("index.handler".into()),
+        memory_size: Some(512),
+        timeout: Some(60),
+        description: Some("second".into()),
+        ..Default::default()
+    };
+    upd.strategy_config = Some(StrategyConfig {
+        concurrency: None,
+        concurrent_num: Some(10),
+    });
+    let updated = c.update_config("life", &upd).unwrap();
+    assert_eq!((updated.memory_size, updated.timeout), (512, 60));
+    assert_eq!(updated.description, "second");
+    assert_eq!(
+        updated.user_data, r#"{"COLOR":"blue"}"#,
+        "absent fields keep their value"
+    );
+    assert_eq!(updated.strategy_config.concurrent_num, Some(10));
+
+    let new_code = CodeBody {
+        code_type: Some("zip".into()),
+        code_filename: Some("index.zip".into()),
+        func_code: Some(FuncCode {
+            file: Some(b64(&zip(&[(
+                "index.py",
+                "def handler(e, c):\n    return 'v2'\n",
+                0o644,
+            )]))),
+            link: None,
+        }),
+        ..Default::default()
+    };
+    let code = c.update_code("life", &new_code, |_, _| {}).unwrap();
+    assert_ne!(code.digest, created.digest);
+    let link = code.func_code.link.unwrap();
+    assert!(link.ends_with("/code/package"), "{link}");
+    let pkg = c
+        .call(
+            "GET",
+            &link
+                .split_once(&format!("/v2/{PROJECT}/"))
+                .unwrap()
+                .1
+                .to_string(),
+            &[],
+            &[],
+            None,
+        )
+        .unwrap();
+    assert_eq!(
+        pkg.body,
+        zip(&[("index.py", "def handler(e, c):\n    return 'v2'\n", 0o644)])
+    );
+
+    let inst = c.set_max_instances("life", 7).unwrap();
+    assert_eq!(inst.strategy_config.concurrency, Some(7));
+
+    let (file, bytes) = c.export_function("life").unwrap();
+    assert!(
+        file.starts_with("life-") && file.ends_with(".zip"),
+        "{file}"
+    );
+    assert!(bytes.starts_with(b"PK"));
+
+    c.delete_function("life").unwrap();
+    let (status, code, _) = api_err(c.get_config("life"));
+    assert_eq!((status, code.as_str()), (404, "FSS.1051"));
+    assert_eq!(api_err(c.delete_function("life")).0, 404);
+}
+
+#[test]
+fn listing_pages_with_marker_and_filters() {
+    let s = Server::start(&[]);
+    let c = s.client();
+    for i in 0..5 {
+        c.create_function(&body(&format!("fn{i}")), |_, _| {})
+            .unwrap();
+    }
+    let page = c.list_functions(0, 2).unwrap();
+    assert_eq!(
+        (page.functions.len(), page.count, page.next_marker),
+        (2, 5, 2)
+    );
+    let page2 = c.list_functions(2, 2).unwrap();
+    assert_eq!(page2.functions[0].func_name, "fn2");
+    let last = c.list_functions(4, 2).unwrap();
+    assert_eq!(last.functions.len(), 1);
+    let filtered = c
+        .call(
+            "GET",
+            "fgs/functions",
+            &[("func_name", "fn3".into())],
+            &[],
+            None,
+        )
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&filtered.body).unwrap();
+    assert_eq!(v["count"], 1);
+    for bad in ["0", "401", "-1", "x"] {
+        let r = c.call(
+            "GET",
+            "fgs/functions",
+            &[("maxitems", bad.into())],
+            &[],
+            None,
+        );
+        assert_eq!(api_err(r).0, 400, "maxitems={bad}");
+    }
+}
+
+/// Every bad input gets a precise 4xx and changes nothing stored.
+#[test]
+fn bad_input_is_refused_and_changes_nothing() {
+    let s = Server::start(&[]);
+    let c = s.client();
+    c.create_function(&body("keep"), |_, _| {}).unwrap();
+    let before = c.get_config("keep").unwrap();
+
+    let with = |f: &dyn Fn(&mut FunctionBody)| {
+        let mut b = body("newfn");
+        f(&mut b);
+        b
+    };
+    let zipped = |files: &[(&str, &str, u32)]| {
+        Some(FuncCode {
+            file: Some(b64(&raw_zip(files))),
+            link: None,
+        })
+    };
+    let cases: Vec<(&str, FunctionBody, &str, &str)> = vec![
+        (
+            "name starts with digit",
+            with(&|b| b.func_name = Some("1abc".into())),
+            "FSS.0400",
+            "func_name",
+        ),
+        (
+            "name too long",
+            with(&|b| b.func_name = Some("a".repeat(61))),
+            "FSS.0400",
+            "func_name",
+        ),
+        (
+            "name with dot",
+            with(&|b| b.func_name = Some("a.b".into())),
+            "FSS.0400",
+            "func_name",
+        ),
+        (
+            "missing name",
+            with(&|b| b.func_name = None),
+            "FSS.0400",
+            "func_name",
+        ),
+        (
+            "unknown runtime",
+            with(&|b| b.runtime = Some("Cobol9".into())),
+            "FSS.1005",
+            "runtime",
+        ),
+        (
+            "memory not in list",
+            with(&|b| b.memory_size = Some(100)),
+            "FSS.0400",
+            "memory_size",
+        ),
+        (
+            "timeout too small",
+            with(&|b| b.timeout = Some(2)),
+            "FSS.0400",
+            "timeout",
+        ),
+        (
+            "timeout too large",
+            with(&|b| b.timeout = Some(259_201)),
+            "FSS.0400",
+            "timeout",
+        ),
+        (
+            "bad handler",
+            with(&|b| b.handler = Some("nohandler".into())),
+            "FSS.0400",
+            "handler",
+        ),
+        (
+            "initializer timeout",
+            with(&|b| {
+                b.initializer_handler = Some("index.init".into());
+                b.initializer_timeout = Some(301);
+            }),
+            "FSS.1405",
+            "initializer_timeout",
+        ),
+        (
+            "description too long",
+            with(&|b| b.description = Some("d".repeat(513))),
+            "FSS.0400",
+            "description",
+        ),
+        (
+            "env key",
+            with(&|b| b.user_data = Some(r#"{"1BAD":"x"}"#.into())),
+            "FSS.1009",
+            "user_data",
+        ),
+        (
+            "env reserved",
+            with(&|b| b.user_data = Some(r#"{"RUNTIME_MEMORY":"1"}"#.into())),
+            "FSS.1009",
+            "RUNTIME_",
+        ),
+        (
+            "env too large",
+            with(&|b| b.user_data = Some(format!(r#"{{"A":"{}"}}"#, "x".repeat(4100)))),
+            "FSS.1009",
+            "4096",
+        ),
+        (
+            "env not json",
+            with(&|b| b.user_data = Some("A=1".into())),
+            "FSS.1009",
+            "user_data",
+        ),
+        (
+            "not base64",
+            with(&|b| {
+                b.func_code = Some(FuncCode {
+                    file: Some("!!!".into()),
+                    link: None,
+                })
+            }),
+            "FSS.0400",
+            "base64",
+        ),
+        (
+            "not a zip",
+            with(&|b| {
+                b.func_code = Some(FuncCode {
+                    file: Some(b64(b"hello")),
+                    link: None,
+                })
+            }),
+            "FSS.0400",
+            "zip",
+        ),
+        (
+            "zip slip",
+            with(&|b| b.func_code = zipped(&[("../evil.py", "x", 0o644)])),
+            "FSS.0400",
+            "..",
+        ),
+        (
+            "absolute path",
+            with(&|b| b.func_code = zipped(&[("/etc/evil", "x", 0o644)])),
+            "FSS.0400",
+            "evil",
+        ),
+        (
+            "symlink out",
+            with(&|b| {
+                b.func_code = zipped(&[("index.py", PY, 0o644), ("link", "/etc/passwd", 0o120777)])
+            }),
+            "FSS.0400",
+            "link",
+        ),
+        (
+            "jar for python",
+            with(&|b| b.code_type = Some("jar".into())),
+            "FSS.0400",
+            "jar",
+        ),
+        (
+            "bad code type",
+            with(&|b| b.code_type = Some("tarball".into())),
+            "FSS.0400",
+            "code_type",
+        ),
+        (
+            "inline for java",
+            with(&|b| {
+                b.runtime = Some("Java11".into());
+                b.handler = Some("a.B.c".into());
+                b.code_type = Some("inline".into());
+            }),
+            "FSS.0400",
+            "inline",
+        ),
+        (
+            "concurrent_num",
+            with(&|b| {
+                b.strategy_config = Some(StrategyConfig {
+                    concurrency: None,
+                    concurrent_num: Some(0),
+                })
+            }),
+            "FSS.0400",
+            "concurrent_num",
+        ),
+        (
+            "bad package",
+            with(&|b| b.package = Some("-x".into())),
+            "FSS.0400",
+            "package",
+        ),
+        (
+            "code url scheme",
+            with(&|b| {
+                b.code_type = Some("obs".into());
+                b.code_url = Some("file:///etc/passwd".into());
+            }),
+            "FSS.0400",
+            "code_url",
+        ),
+    ];
+    for (what, b, code, needle) in cases {
+        let (status, got_code, msg) = api_err(c.create_function(&b, |_, _| {}));
+        assert_eq!(status, 400, "{what}: {msg}");
+        assert_eq!(got_code, code, "{what}: {msg}");
+        assert!(
+            msg.contains(needle),
+            "{what}: message {msg:?} should mention {needle:?}"
+        );
+    }
+    // Raw bodies: malformed JSON and wrong types name the problem.
+    for (raw, needle) in [
+        (&b"{not json"[..], "malformed JSON"),
+        (
+            br#"{"func_name":"x","runtime":"Python3.9","memory_size":"big"}"#,
+            "memory_size",
+        ),
+        (br#"{"func_name":5}"#, "func_name"),
+        (br#"[]"#, "malformed"),
+        (b"", "empty"),
+    ] {
+        let (status, code, msg) = api_err(c.call("POST", "fgs/functions", &[], &[], Some(raw)));
+        assert_eq!((status, code.as_str()), (400, "FSS.0400"), "{msg}");
+        assert!(msg.contains(needle), "{msg:?} should mention {needle:?}");
+    }
+    // Duplicate name.
+    assert_eq!(api_err(c.create_function(&body("keep"), |_, _| {})).0, 409);
+    // Updates that are refused leave the function as it was.
+    let bad_update = FunctionBody {
+        func_name: Some("keep".into()),
+        runtime: Some("Node.js18.15".into()),
+        handler: Some("index.handler".into()),
+        memory_size: Some(128),
+        timeout: Some(3),
+        ..Default::default()
+    };
+    assert_eq!(
+        api_err(c.update_config("keep", &bad_update)).0,
+        400,
+        "runtime is immutable"
+    );
+    let bad_mem = FunctionBody {
+        memory_size: Some(999),
+        ..bad_update.clone()
+    };
+    assert_eq!(
+        api_err(c.update_config(
+            "keep",
+            &FunctionBody {
+                runtime: Some("Python3.9".into()),
+                ..bad_mem
+            }
+        ))
+        .0,
+        400
+    );
+    let bad_code = CodeBody {
+        code_type: Some("zip".into()),
+        func_code: Some(FuncCode {
+            file: Some(b64(&raw_zip(&[("../x", "y", 0o644)]))),
+            link: None,
+        }),
+        ..Default::default()
+    };
+    assert_eq!(api_err(c.update_code("keep", &bad_code, |_, _| {})).0, 400);
+    assert_eq!(api_err(c.set_max_instances("keep", -5)).0, 400);
+    assert_eq!(api_err(c.set_max_instances("keep", 1001)).0, 400);
+    // Deleting `latest` is refused.
+    let latest = stratus_sign::encode_component(&format!(
+        "urn:fss:local:{PROJECT}:function:default:keep:latest"
+    ));
+    assert_eq!(
+        api_err(c.call("DELETE", &format!("fgs/functions/{latest}"), &[], &[], None)).0,
+        400
+    );
+    // Malformed URN.
+    assert_eq!(
+        api_err(c.call("GET", "fgs/functions/not-a-urn/config", &[], &[], None)).0,
+        400
+    );
+
+    assert_eq!(c.get_config("keep").unwrap(), before);
+    assert_eq!(count(&c), 1);
+}
+
+#[test]
+fn oversized_package_gets_413() {
+    let s = Server::start(&[]);
+    let c = s.client();
+    let mut b = body("big");
+    // 51 MB of incompressible-looking bytes as base64: refused before unpacking.
+    let noise: Vec<u8> = (0..51 * 1024 * 1024u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    b.func_code = Some(FuncCode {
+        file: Some(b64(&noise)),
+        link: None,
+    });
+    let (status, code, _) = api_err(c.create_function(&b, |_, _| {}));
+    assert_eq!((status, code.as_str()), (413, "FSS.0413"));
+    assert_eq!(count(&c), 0);
+}
+
+#[test]
+fn zip_bomb_is_refused() {
+    let s = Server::start(&[]);
+    let c = s.client();
+    // 200 MB of zeros compresses about 1000:1: refused by the ratio rule without expanding it.
+    let zeros = vec![0u8; 200 * 1024 * 1024];
+    let bomb = stratus_package::zip_files(&[("index.py".to_string(), zeros, 0o644)]).unwrap();
+    let mut b = body("bomb");
+    b.func_code = Some(FuncCode {
+        file: Some(b64(&bomb)),
+        link: None,
+    });
+    let (status, _, msg) = api_err(c.create_function(&b, |_, _| {}));
+    assert_eq!(status, 400, "{msg}");
+    assert_eq!(count(&c), 0);
+}
+
+#[test]
+fn function_quota_of_400() {
+    let s = Server::start(&[]);
+    let c = s.client();
+    for i in 0..400 {
+        let mut b = body(&format!("q{i}"));
+        b.func_code = None; // default code keeps this fast
+        b.code_type = None;
+        c.create_function(&b, |_, _| {}).unwrap();
+    }
+    let mut b = body("q400");
+    b.func_code = None;
+    let (status, _, msg) = api_err(c.create_function(&b, |_, _| {}));
+    assert_eq!(status, 400);
+    assert!(msg.contains("400"), "{msg}");
+    assert_eq!(count(&c), 400);
+}
+
+#[test]
+fn authentication_is_enforced() {
+    let s = Server::start(&[]);
+    // No auth at all.
+    let (status, body) = raw_http(
+        &s.endpoint,
+        &format!(
+            "GET /v2/{PROJECT}/fgs/functions HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        ),
+    );
+    assert_eq!(status, 401);
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["error_code"], "FSS.0401");
+    assert!(v["error_msg"].as_str().unwrap().len() > 5);
+    // Health needs none.
+    assert_eq!(
+        raw_http(
+            &s.endpoint,
+            "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .0,
+        200
+    );
+    // Wrong secret.
+    let mut creds = s.credentials();
+    creds.secret_key = "wrong".into();
+    assert_eq!(api_err(Client::new(creds).list_functions(0, 10)).0, 401);
+    // Unknown key.
+    let mut creds = s.credentials();
+    creds.access_key = "UNKNOWNAK00000000000".into();
+    assert_eq!(api_err(Client::new(creds).list_functions(0, 10)).0, 401);
+    // Another project's path.
+    let mut creds = s.credentials();
+    creds.project_id = "ffffffffffffffffffffffffffffffff".into();
+    let (status, code, _) = api_err(Client::new(creds).list_functions(0, 10));
+    assert_eq!((status, code.as_str()), (403, "FSS.0403"));
+    // Expired date: sign a request dated 20 minutes ago.
+    let old = stratus_sign_request_with_date(&s, "20200101T000000Z");
+    let (status, body) = raw_http(&s.endpoint, &old);
+    assert_eq!(status, 401, "{body}");
+    assert!(body.contains("X-Sdk-Date"), "{body}");
+    let ok = s.client().list_functions(0, 10).unwrap();
+    assert_eq!(ok.count, 0);
+}
+
+/// A correctly signed GET with a fixed (old) X-Sdk-Date, as raw HTTP.
+fn stratus_sign_request_with_date(s: &Server, date: &str) -> String {
+    let host = s.endpoint.trim_start_matches("http://").to_string();
+    let path = format!("/v2/{PROJECT}/fgs/functions");
+    let headers = [
+        ("Host", host.as_str()),
+        ("X-Sdk-Date", date),
+        ("Content-Type", "application/json"),
+    ];
+    let raw = stratus_sign::RawRequest {
+        method: "GET",
+        path: &path,
+        query: None,
+        headers: &headers,
+        body: b"",
+    };
+    let auth = stratus_sign::sign(&raw, AK, SK).unwrap();
+    format!(
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nX-Sdk-Date: {date}\r\nContent-Type: application/json\r\nAuthorization: {auth}\r\nConnection: close\r\n\r\n"
+    )
+}
+
+#[test]
+fn state_survives_restart_and_credentials_are_private() {
+    let s = Server::start(&[]);
+    let creds_path = s.data_dir().join("credentials.json");
+    let meta = std::fs::metadata(&creds_path).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    let creds: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&creds_path).unwrap()).unwrap();
+    assert_eq!(creds["access_key"], AK);
+    assert_eq!(creds["project_id"], PROJECT);
+    assert_eq!(creds["endpoint"], s.endpoint.as_str());
+    s.client()
+        .create_function(&body("persist"), |_, _| {})
+        .unwrap();
+    let dir = s.stop();
+    let s2 = Server::start_in(dir, &[]);
+    assert_eq!(
+        s2.client().get_config("persist").unwrap().description,
+        "first"
+    );
+}
+
+/// `kill -9` while creates, updates and deletes are in flight never leaves a function
+/// without its code.
+#[test]
+fn crash_during_writes_leaves_functions_whole() {
+    let s = Server::start(&[]);
+    let creds = s.credentials();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut workers = Vec::new();
+    for w in 0..3 {
+        let creds = creds.clone();
+        let stop = stop.clone();
+        workers.push(std::thread::spawn(move || {
+            let c = Client::new(creds);
+            let mut i = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let name = format!("w{w}n{i}");
+                let mut b = body(&name);
+                let content = format!(
+                    "def handler(e, c):\n    return '{name}'\n# {}\n",
+                    "x".repeat(i * 997 % 50_000)
+                );
+                b.func_code = Some(FuncCode {
+                    file: Some(b64(&zip(&[("index.py", &content, 0o644)]))),
+                    link: None,
+                });
+                if c.create_function(&b, |_, _| {}).is_err() {
+                    break;
+                }
+                if i % 3 == 0 && c.delete_function(&name).is_err() {
+                    break;
+                }
+                i += 1;
+            }
+        }));
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    let dir = s.kill9();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for w in workers {
+        let _ = w.join();
+    }
+    let s2 = Server::start_in(dir, &[]);
+    let c = s2.client();
+    let list = c.list_functions(0, 400).unwrap();
+    assert!(
+        list.count > 0,
+        "some functions were created before the crash"
+    );
+    for f in &list.functions {
+        let code = c.get_code(&f.func_name).unwrap();
+        let rest = code.func_code.link.unwrap();
+        let pkg = c
+            .call(
+                "GET",
+                rest.split_once(&format!("/v2/{PROJECT}/")).unwrap().1,
+                &[],
+                &[],
+                None,
+            )
+            .unwrap();
+        assert_eq!(
+            pkg.body.len() as i64,
+            code.code_size,
+            "{} has its whole package",
+            f.func_name
+        );
+        assert!(pkg.body.starts_with(b"PK"));
+    }
+}
+
+#[test]
+fn cli_manages_functions() {
+    let s = Server::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("index.py"), PY).unwrap();
+    let code = dir.path().display().to_string();
+    let (ok, out, err) = s.cli(&[
+        "fn",
+        "create",
+        "clifn",
+        "--runtime",
+        "Python3.9",
+        "--code",
+        &code,
+        "--memory",
+        "256",
+        "--env",
+        "A=1",
+    ]);
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("clifn") && out.contains("256 MB"), "{out}");
+    let (ok, out, _) = s.cli(&["fn", "list"]);
+    assert!(
+        ok && out.contains("clifn") && out.contains("Python3.9"),
+        "{out}"
+    );
+    let (ok, out, _) = s.cli(&["fn", "get", "clifn", "--output", "json"]);
+    assert!(ok);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["memory_size"], 256);
+    assert_eq!(v["user_data"], r#"{"A":"1"}"#);
+    // A single file becomes inline code.
+    let single = dir.path().join("index.py").display().to_string();
+    let (ok, out, err) = s.cli(&["fn", "update-code", "clifn", "--code", &single]);
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("inline"), "{out}");
+    let (ok, out, err) = s.cli(&[
+        "fn",
+        "update-config",
+        "clifn",
+        "--timeout",
+        "45",
+        "--description",
+        "via cli",
+    ]);
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("45 s"), "{out}");
+    let export = dir.path().join("out.zip").display().to_string();
+    let (ok, out, err) = s.cli(&["fn", "export", "clifn", "-O", &export]);
+    assert!(ok, "{out}{err}");
+    assert!(std::fs::read(&export).unwrap().starts_with(b"PK"));
+    let (ok, _, _) = s.cli(&[
+        "fn",
+        "concurrency",
+        "clifn",
+        "--per-instance",
+        "4",
+        "--max-instances",
+        "-1",
+    ]);
+    assert!(ok);
+    assert_eq!(
+        s.client()
+            .get_config("clifn")
+            .unwrap()
+            .strategy_config
+            .concurrency,
+        Some(-1)
+    );
+    // Failures exit non-zero with the server's message.
+    let (ok, _, err) = s.cli(&[
+        "fn",
+        "create",
+        "clifn",
+        "--runtime",
+        "Python3.9",
+        "--code",
+        &code,
+    ]);
+    assert!(!ok);
+    assert!(err.contains("FSS.0409"), "{err}");
+    let (ok, _, err) = s.cli(&["fn", "update-config", "clifn", "--memory", "100"]);
+    assert!(!ok && err.contains("memory_size"), "{err}");
+    let (ok, out, _) = s.cli(&["fn", "delete", "clifn"]);
+    assert!(ok && out.contains("deleted"));
+    let (ok, _, err) = s.cli(&["fn", "get", "clifn"]);
+    assert!(!ok && err.contains("FSS.1051"), "{err}");
+}
