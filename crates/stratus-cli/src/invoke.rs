@@ -114,7 +114,7 @@ fn parse_since(s: &str) -> anyhow::Result<Duration> {
 }
 
 pub fn logs(client: &Client, out: Format, a: LogsArgs) -> anyhow::Result<()> {
-    let mut query: Vec<(&str, String)> = vec![("limit", a.limit.max(1).min(10_000).to_string())];
+    let mut query: Vec<(&str, String)> = vec![("limit", a.limit.clamp(1, 10_000).to_string())];
     if let Some(r) = &a.request_id {
         query.push(("request_id", r.clone()));
     }

@@ -41,7 +41,7 @@ impl Strategy {
 
 /// Checks a max-instances value.
 pub fn check_max_instances(n: i32) -> InvalidResult<()> {
-    if n < -1 || n > MAX_INSTANCES_MAX {
+    if !(-1..=MAX_INSTANCES_MAX).contains(&n) {
         return Err(Invalid::field(
             "max_instance_num",
             format!(
@@ -233,7 +233,8 @@ mod tests {
 
     #[test]
     fn each_limit_is_checked() {
-        let cases: Vec<(&str, Box<dyn Fn(&mut FunctionSpec)>)> = vec![
+        type Change = Box<dyn Fn(&mut FunctionSpec)>;
+        let cases: Vec<(&str, Change)> = vec![
             ("memory_size", Box::new(|s| s.memory_size = 100)),
             ("timeout", Box::new(|s| s.timeout = 2)),
             ("timeout", Box::new(|s| s.timeout = 259_201)),
