@@ -26,6 +26,8 @@ pub struct EngineConfig {
     pub code_url_hosts: Vec<String>,
     /// How long log lines are kept.
     pub log_retention: Duration,
+    /// Whether instances get outbound network access (unless a function turns it off).
+    pub network: bool,
 }
 
 impl EngineConfig {
@@ -42,6 +44,7 @@ impl EngineConfig {
             max_functions: stratus_types::limits::FUNCTIONS_PER_PROJECT,
             code_url_hosts: Vec::new(),
             log_retention: Duration::from_secs(7 * 24 * 3600),
+            network: true,
         }
     }
 }

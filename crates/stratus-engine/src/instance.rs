@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use stratus_runtimeapi::{Mailbox, Readiness};
-use stratus_sandbox::{InstanceSpec, Limits, Sandbox, SandboxError};
+use stratus_sandbox::{InstanceHandle, InstanceSpec, Limits, Sandbox, SandboxError, View};
 use stratus_types::{FunctionSpec, RuntimeKind};
 use tokio::io::unix::AsyncFd;
 use tokio::sync::watch;
@@ -56,31 +56,39 @@ pub(crate) struct Launch<'a> {
     pub shims: &'a Shims,
     pub python: &'a std::path::Path,
     pub node: &'a std::path::Path,
+    pub network: bool,
 }
 
 pub(crate) struct Instance {
     pub id: u64,
-    pub pid: u32,
     pub mailbox: Arc<Mailbox>,
     pub logs: Arc<LogCollector>,
     pub death: watch::Receiver<Option<Death>>,
     pub peak_rss: Arc<AtomicU64>,
     stopping: Arc<AtomicBool>,
-    server: tokio::task::JoinHandle<()>,
-    sandbox: Arc<dyn Sandbox>,
+    server: Option<tokio::task::JoinHandle<()>>,
+    handle: Arc<dyn InstanceHandle>,
 }
 
 impl Instance {
     /// Kills the instance; its death watcher cleans up.
     pub fn stop(&self) {
         self.stopping.store(true, Ordering::Release);
-        self.sandbox.kill(self.pid);
+        self.handle.kill();
         self.mailbox.close();
     }
 
     /// Whether the process has ended.
     pub fn is_dead(&self) -> bool {
         self.death.borrow().is_some()
+    }
+
+    /// Peak memory so far, bytes (from the cgroup when the sandbox has one).
+    pub fn peak_memory(&self) -> u64 {
+        if let Some(p) = self.handle.peak_memory_bytes() {
+            self.peak_rss.fetch_max(p, Ordering::Relaxed);
+        }
+        self.peak_rss.load(Ordering::Relaxed)
     }
 
     /// Waits until the process has ended and returns how.
@@ -99,15 +107,22 @@ impl Instance {
 
 impl Drop for Instance {
     fn drop(&mut self) {
-        self.server.abort();
+        if let Some(s) = &self.server {
+            s.abort();
+        }
     }
 }
 
-fn program(
-    l: &Launch<'_>,
-    api_addr: &str,
-    code_root: &str,
-) -> Result<(PathBuf, Vec<String>), StartFailure> {
+/// Where a shim lives inside the instance's view.
+fn in_root(view: &View, shims: &Shims, rel: &str) -> String {
+    if view.runtime_root.is_empty() {
+        shims.root.join(rel).display().to_string()
+    } else {
+        format!("{}/{rel}", view.runtime_root)
+    }
+}
+
+fn program(l: &Launch<'_>, view: &View) -> Result<(String, Vec<String>), StartFailure> {
     let kind = l
         .spec
         .runtime()
@@ -115,18 +130,18 @@ fn program(
         .unwrap_or(RuntimeKind::Custom);
     match kind {
         RuntimeKind::Python => Ok((
-            l.python.to_path_buf(),
+            l.python.display().to_string(),
             vec![
-                l.shims.python().display().to_string(),
-                api_addr.to_string(),
-                code_root.to_string(),
+                in_root(view, l.shims, "python/server.py"),
+                "{RUNTIME_API_ADDR}".into(),
+                view.code_root.clone(),
             ],
         )),
         RuntimeKind::NodeJs => Ok((
-            l.node.to_path_buf(),
-            vec![l.shims.node().display().to_string()],
+            l.node.display().to_string(),
+            vec![in_root(view, l.shims, "nodejs/server.js")],
         )),
-        RuntimeKind::Custom => Ok((PathBuf::from(code_root).join("bootstrap"), vec![])),
+        RuntimeKind::Custom => Ok((format!("{}/bootstrap", view.code_root), vec![])),
         other => Err(StartFailure {
             cause: crate::invoke::Cause::SystemError,
             code: 4024,
@@ -140,20 +155,19 @@ fn program(
     }
 }
 
-fn environment(
-    l: &Launch<'_>,
-    api_addr: &str,
-    code_root: &str,
-    dir: &std::path::Path,
-) -> Vec<(String, String)> {
+fn environment(l: &Launch<'_>, view: &View) -> Vec<(String, String)> {
     let s = l.spec;
     let mut user = s.user_data.clone();
     user.extend(s.encrypted_user_data.clone());
-    let tmp = dir.join("tmp").display().to_string();
+    let runtime_root = if view.runtime_root.is_empty() {
+        l.shims.root.display().to_string()
+    } else {
+        view.runtime_root.clone()
+    };
     let mut env: Vec<(String, String)> = vec![
         ("PATH".into(), "/usr/local/bin:/usr/bin:/bin".into()),
-        ("HOME".into(), tmp.clone()),
-        ("TMPDIR".into(), tmp),
+        ("HOME".into(), view.tmp.clone()),
+        ("TMPDIR".into(), view.tmp.clone()),
         ("LANG".into(), "C.UTF-8".into()),
         ("TZ".into(), "UTC".into()),
     ];
@@ -181,10 +195,9 @@ fn environment(
             "RUNTIME_INITIALIZER_TIMEOUT",
             s.initializer_timeout.to_string(),
         ),
-        ("RUNTIME_ROOT", l.shims.root.display().to_string()),
-        ("RUNTIME_CODE_ROOT", code_root.to_string()),
-        ("RUNTIME_LOG_DIR", dir.join("log").display().to_string()),
-        ("RUNTIME_API_ADDR", api_addr.to_string()),
+        ("RUNTIME_ROOT", runtime_root),
+        ("RUNTIME_CODE_ROOT", view.code_root.clone()),
+        ("RUNTIME_LOG_DIR", view.tmp.clone()),
         (
             "RUNTIME_CONCURRENT_NUM",
             s.strategy.concurrent_num.to_string(),
@@ -201,7 +214,7 @@ pub(crate) async fn start(
     sandbox: Arc<dyn Sandbox>,
     on_death: impl FnOnce(u64) + Send + 'static,
 ) -> Result<Arc<Instance>, StartFailure> {
-    let dir = l.instances_root.join(l.id.to_string());
+    let work_dir = l.instances_root.join(l.id.to_string());
     let fail_sys = |message: String| StartFailure {
         cause: crate::invoke::Cause::SystemError,
         code: 4024,
@@ -209,52 +222,39 @@ pub(crate) async fn start(
         message,
         log: vec![],
     };
-    for sub in ["tmp", "log"] {
-        std::fs::create_dir_all(dir.join(sub))
-            .map_err(|e| fail_sys(format!("create instance directory: {e}")))?;
-    }
-    // The working directory is the parent of the code directory, as on FunctionGraph.
-    let code_link = dir.join("code");
-    let _ = std::fs::remove_file(&code_link);
-    std::os::unix::fs::symlink(&l.code_dir, &code_link)
-        .map_err(|e| fail_sys(format!("link code: {e}")))?;
-    let code_root = code_link.display().to_string();
-
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .map_err(|e| fail_sys(format!("bind runtime API: {e}")))?;
-    let api_addr = listener
-        .local_addr()
-        .map_err(|e| fail_sys(format!("runtime API address: {e}")))?
-        .to_string();
-    let mailbox = Arc::new(Mailbox::new(stratus_types::limits::SYNC_PAYLOAD_MAX + 1024));
-    let server = stratus_runtimeapi::serve(listener, mailbox.clone());
-
-    let (program, args) = match program(&l, &api_addr, &code_root) {
-        Ok(p) => p,
-        Err(f) => {
-            server.abort();
-            let _ = std::fs::remove_dir_all(&dir);
-            return Err(f);
-        }
-    };
+    std::fs::create_dir_all(&work_dir)
+        .map_err(|e| fail_sys(format!("create instance directory: {e}")))?;
+    let view = sandbox.view(&work_dir);
+    let (program, args) = program(&l, &view).inspect_err(|_| {
+        let _ = std::fs::remove_dir_all(&work_dir);
+    })?;
     let spec = InstanceSpec {
+        id: l.id,
         program,
         args,
-        env: environment(&l, &api_addr, &code_root, &dir),
-        cwd: dir.clone(),
+        env: environment(&l, &view),
+        code_dir: l.code_dir.clone(),
+        runtime_dir: l.shims.root.clone(),
+        work_dir: work_dir.clone(),
+        image_root: None,
+        cwd: None,
+        uid: 1003,
+        gid: 1003,
+        mounts: Vec::new(),
+        network: l.network,
+        serve_runtime_api: true,
         limits: Limits {
             memory_mb: l.memory_mb,
             nofile: 1024,
             nproc: 1024,
             tmp_mb: l.spec.ephemeral_storage,
+            cpu_millis: stratus_types::limits::cpu_for_memory(l.memory_mb),
         },
     };
     let started = match sandbox.start(&spec).await {
         Ok(s) => s,
         Err(e) => {
-            server.abort();
-            let _ = std::fs::remove_dir_all(&dir);
+            let _ = std::fs::remove_dir_all(&work_dir);
             let is_custom = l
                 .spec
                 .runtime()
@@ -274,25 +274,32 @@ pub(crate) async fn start(
             });
         }
     };
-    let pid = started.pid;
-    let logs = Arc::new(LogCollector::default());
-    for fd in [
-        started.stdout.into_owned_fd(),
-        started.stderr.into_owned_fd(),
-    ] {
-        match fd {
-            Ok(fd) => LogCollector::spawn_reader(logs.clone(), fd),
-            Err(e) => tracing::warn!("instance {pid}: cannot read output: {e}"),
+    let handle: Arc<dyn InstanceHandle> = Arc::from(started.handle);
+    let mailbox = Arc::new(Mailbox::new(stratus_types::limits::SYNC_PAYLOAD_MAX + 100));
+    let server = match started.api_listener {
+        Some(l) => {
+            let listener = l
+                .set_nonblocking(true)
+                .and_then(|_| tokio::net::TcpListener::from_std(l))
+                .map_err(|e| {
+                    handle.kill();
+                    fail_sys(format!("runtime API socket: {e}"))
+                })?;
+            Some(stratus_runtimeapi::serve(listener, mailbox.clone()))
         }
-    }
+        None => None,
+    };
+    let logs = Arc::new(LogCollector::default());
+    LogCollector::spawn_reader(logs.clone(), started.stdout);
+    LogCollector::spawn_reader(logs.clone(), started.stderr);
 
     let (death_tx, death_rx) = watch::channel(None);
     let stopping = Arc::new(AtomicBool::new(false));
     let oom = Arc::new(AtomicBool::new(false));
     let peak_rss = Arc::new(AtomicU64::new(0));
-    // Memory watchdog: samples the process tree, keeps the peak, kills above the limit.
+    // Memory watchdog: keeps the peak; kills above the limit when the sandbox does not.
     {
-        let sandbox = sandbox.clone();
+        let handle = handle.clone();
         let oom = oom.clone();
         let peak = peak_rss.clone();
         let limit = u64::from(l.memory_mb) * 1024 * 1024;
@@ -304,56 +311,59 @@ pub(crate) async fn start(
                     _ = tick.tick() => {}
                     _ = death.changed() => return,
                 }
-                let Some(rss) = sandbox.memory_bytes(pid) else {
-                    continue;
+                let enforced = handle.enforces_memory();
+                let sample = if enforced {
+                    handle.peak_memory_bytes()
+                } else {
+                    handle.memory_bytes()
                 };
+                let Some(rss) = sample else { continue };
                 peak.fetch_max(rss, Ordering::Relaxed);
-                if rss > limit {
+                if !enforced && rss > limit {
                     oom.store(true, Ordering::Release);
-                    sandbox.kill(pid);
+                    handle.kill();
                     return;
                 }
             }
         });
     }
-    // Death watcher: reaps the process, fails what is in flight, cleans up.
+    // Death watcher: waits for the exit, fails what is in flight, cleans up.
     {
-        let mut child = started.child;
+        let exited = started.exited;
         let mailbox = mailbox.clone();
         let stopping = stopping.clone();
-        let sandbox = sandbox.clone();
+        let handle = handle.clone();
+        let peak = peak_rss.clone();
         let id = l.id;
         tokio::spawn(async move {
-            let status = child.wait().await;
-            // Kill whatever the instance left behind in its process group.
-            sandbox.kill(pid);
-            let death = if oom.load(Ordering::Acquire) {
+            let status = exited.await;
+            if let Some(p) = handle.peak_memory_bytes() {
+                peak.fetch_max(p, Ordering::Relaxed);
+            }
+            let death = if oom.load(Ordering::Acquire) || handle.out_of_memory() {
                 Death::OutOfMemory
             } else if stopping.load(Ordering::Acquire) {
                 Death::Stopped
             } else {
-                Death::Exited(match status {
-                    Ok(s) => s.to_string(),
-                    Err(e) => e.to_string(),
-                })
+                Death::Exited(status)
             };
             let _ = death_tx.send(Some(death));
             mailbox.close();
             on_death(id);
-            let _ = tokio::fs::remove_dir_all(&dir).await;
+            let _ = tokio::task::spawn_blocking(move || handle.cleanup()).await;
+            let _ = tokio::fs::remove_dir_all(&work_dir).await;
         });
     }
 
     let instance = Arc::new(Instance {
         id: l.id,
-        pid,
         mailbox: mailbox.clone(),
         logs,
         death: death_rx,
         peak_rss,
         stopping,
         server,
-        sandbox,
+        handle,
     });
     let deadline = if l.spec.initializer_handler.is_empty() {
         START_TIMEOUT
@@ -368,7 +378,7 @@ pub(crate) async fn start(
     match outcome {
         Some(Readiness::Ready) => {
             instance.peak_rss.fetch_max(
-                instance.sandbox.memory_bytes(pid).unwrap_or(0),
+                instance.handle.memory_bytes().unwrap_or(0),
                 Ordering::Relaxed,
             );
             Ok(instance)

@@ -396,6 +396,7 @@ impl Invoker {
                 shims: &inner.shims,
                 python: &inner.config.python,
                 node: &inner.config.node,
+                network: inner.config.network && !network_disabled(&record.latest),
             },
             inner.sandbox.clone(),
             move |id| {
@@ -548,7 +549,7 @@ impl Invoker {
         let mut user_lines = instance.logs.end(&request_id);
         let duration_ms = duration.as_secs_f64() * 1000.0;
         let billed_ms = duration_ms.ceil().max(1.0) as u64;
-        let memory_used_mb = instance.peak_rss.load(Ordering::Relaxed) as f64 / (1024.0 * 1024.0);
+        let memory_used_mb = instance.peak_memory() as f64 / (1024.0 * 1024.0);
         let mut lines = Vec::with_capacity(user_lines.len() + 3);
         lines.push(format!(
             "{} Start invoke request '{request_id}', version: {version}",
@@ -612,6 +613,15 @@ impl Invoker {
             .collect();
         self.inner.sink.send(out);
     }
+}
+
+/// `network_controller.disable_public_network` turns outbound access off.
+fn network_disabled(spec: &FunctionSpec) -> bool {
+    spec.extras
+        .get("network_controller")
+        .and_then(|n| n.get("disable_public_network"))
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false)
 }
 
 fn level_of(text: &str) -> &'static str {

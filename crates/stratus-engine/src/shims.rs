@@ -13,17 +13,6 @@ pub struct Shims {
     pub root: PathBuf,
 }
 
-impl Shims {
-    /// The Python shim.
-    pub fn python(&self) -> PathBuf {
-        self.root.join("python/server.py")
-    }
-    /// The Node.js shim.
-    pub fn node(&self) -> PathBuf {
-        self.root.join("nodejs/server.js")
-    }
-}
-
 /// Writes the shims under `<data>/runtimes/<content hash>/` unless already there.
 pub fn write_shims(data_dir: &Path) -> anyhow::Result<Shims> {
     let mut h = Sha256::new();

@@ -58,6 +58,56 @@ pub struct ServeArgs {
     /// Include the canonical request in signature errors (debugging clients).
     #[arg(long, env = "STRATUS_DEBUG_AUTH")]
     debug_auth: bool,
+    /// Sandbox backend: auto (isolated when possible), isolated, or process.
+    #[arg(long, env = "STRATUS_SANDBOX", default_value = "auto")]
+    sandbox: SandboxChoice,
+    /// Give instances no outbound network access at all.
+    #[arg(long, env = "STRATUS_NO_NETWORK")]
+    no_network: bool,
+    /// Let isolated instances reach the host's loopback (and so this server's API).
+    #[arg(long, env = "STRATUS_ALLOW_INSTANCE_HOST_ACCESS")]
+    allow_instance_host_access: bool,
+}
+
+/// Which sandbox backend runs instances.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SandboxChoice {
+    /// Isolated when the host allows it, else process (with a warning).
+    Auto,
+    /// Namespaces and cgroups; fails to start without root.
+    Isolated,
+    /// Plain processes.
+    Process,
+}
+
+fn choose_sandbox(
+    args: &ServeArgs,
+    data_dir: &Path,
+) -> anyhow::Result<Arc<dyn stratus_sandbox::Sandbox>> {
+    let process_warning =
+        "sandbox: process backend: instances get their own process group, rlimits and a memory \
+         watchdog, but NO file-system or network isolation; run only trusted code";
+    if args.sandbox == SandboxChoice::Process {
+        tracing::warn!("{process_warning}");
+        return Ok(Arc::new(stratus_sandbox::ProcessSandbox));
+    }
+    match stratus_sandbox::IsolatedSandbox::new(
+        &data_dir.join("sandbox"),
+        args.allow_instance_host_access,
+    ) {
+        Ok(s) => {
+            if !s.has_network() && !args.no_network {
+                tracing::warn!("sandbox: slirp4netns or /dev/net/tun is missing: isolated instances have no outbound network");
+            }
+            tracing::info!("sandbox: isolated (namespaces, cgroups, read-only root, uid 1003)");
+            Ok(Arc::new(s))
+        }
+        Err(why) if args.sandbox == SandboxChoice::Auto => {
+            tracing::warn!("isolated sandbox unavailable ({why}); {process_warning}");
+            Ok(Arc::new(stratus_sandbox::ProcessSandbox))
+        }
+        Err(why) => anyhow::bail!("the isolated sandbox is not available: {why}"),
+    }
 }
 
 /// Runs the server until SIGTERM or SIGINT.
@@ -183,11 +233,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(n) = &args.node {
         config.node = n.clone();
     }
-    tracing::warn!(
-        "sandbox: process backend: instances get their own process group, rlimits and a memory watchdog, \
-         but no file-system or network isolation; run only trusted code"
-    );
-    let sandbox = Arc::new(stratus_sandbox::ProcessSandbox);
+    config.network = !args.no_network;
+    let sandbox = choose_sandbox(&args, &data_dir)?;
     let engine = Engine::start(config, store.clone(), blobs, sandbox).await?;
 
     let listener = tokio::net::TcpListener::bind(args.listen)

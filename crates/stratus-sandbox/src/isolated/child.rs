@@ -1,0 +1,205 @@
+//! What the cloned child does before `execve`: mounts, pivot_root, identity, limits.
+//! Runs between clone and exec in a copy of a multi-threaded process, so it only makes
+//! raw syscalls on data prepared by the parent; it never allocates.
+
+use std::ffi::CString;
+
+/// One step of the child's set-up.
+pub enum Op {
+    /// `mkdir(path, mode)`; an existing directory is fine.
+    Mkdir(CString, u32),
+    /// Create an empty file (bind target for a single file).
+    Touch(CString),
+    /// `mount(src, dst, fstype, flags, data)`.
+    Mount {
+        src: CString,
+        dst: CString,
+        fstype: CString,
+        flags: libc::c_ulong,
+        data: CString,
+    },
+    /// `symlink(target, path)`.
+    Symlink(CString, CString),
+}
+
+/// Everything the child needs, prepared by the parent.
+pub struct Plan {
+    pub sync_fd: i32,
+    pub err_fd: i32,
+    pub stdout_fd: i32,
+    pub stderr_fd: i32,
+    pub new_root: CString,
+    pub put_old: CString,
+    pub ops: Vec<Op>,
+    pub hostname: CString,
+    pub cwd: CString,
+    pub uid: u32,
+    pub gid: u32,
+    pub nofile: u64,
+    pub program: CString,
+    pub argv: Vec<*const libc::c_char>,
+    pub envp: Vec<*const libc::c_char>,
+}
+
+/// Reports failure of step `step` with the current errno and exits.
+///
+/// # Safety
+/// Only for the cloned child before exec.
+unsafe fn fail(plan: &Plan, step: u32) -> ! {
+    // SAFETY: errno location is valid for the calling thread; write and _exit are raw syscalls.
+    unsafe {
+        let errno = *libc::__errno_location();
+        let msg = [step.to_le_bytes(), (errno as u32).to_le_bytes()];
+        libc::write(plan.err_fd, msg.as_ptr().cast(), 8);
+        libc::_exit(127);
+    }
+}
+
+/// The child's entry point (called by `clone`).
+pub extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
+    // SAFETY: `arg` points at the parent's Plan, copied into this process by clone (no
+    // CLONE_VM), and stays valid until exec; only raw syscalls follow.
+    unsafe {
+        let plan = &*(arg as *const Plan);
+        // Wait until the parent has put us into our cgroups and network.
+        let mut byte = 0u8;
+        if libc::read(plan.sync_fd, (&mut byte as *mut u8).cast(), 1) != 1 {
+            libc::_exit(126);
+        }
+        if libc::mount(
+            std::ptr::null(),
+            c"/".as_ptr(),
+            std::ptr::null(),
+            libc::MS_REC | libc::MS_PRIVATE,
+            std::ptr::null(),
+        ) != 0
+        {
+            fail(plan, 1000);
+        }
+        for (i, op) in plan.ops.iter().enumerate() {
+            let ok = match op {
+                Op::Mkdir(p, mode) => {
+                    libc::mkdir(p.as_ptr(), *mode) == 0 || *libc::__errno_location() == libc::EEXIST
+                }
+                Op::Touch(p) => {
+                    let fd = libc::open(
+                        p.as_ptr(),
+                        libc::O_CREAT | libc::O_WRONLY | libc::O_CLOEXEC,
+                        0o644,
+                    );
+                    if fd >= 0 {
+                        libc::close(fd);
+                    }
+                    fd >= 0 || *libc::__errno_location() == libc::EEXIST
+                }
+                Op::Mount {
+                    src,
+                    dst,
+                    fstype,
+                    flags,
+                    data,
+                } => {
+                    let ptr = |c: &CString| {
+                        if c.as_bytes().is_empty() {
+                            std::ptr::null()
+                        } else {
+                            c.as_ptr()
+                        }
+                    };
+                    libc::mount(
+                        ptr(src),
+                        dst.as_ptr(),
+                        ptr(fstype),
+                        *flags,
+                        ptr(data).cast(),
+                    ) == 0
+                }
+                Op::Symlink(target, path) => {
+                    libc::symlink(target.as_ptr(), path.as_ptr()) == 0
+                        || *libc::__errno_location() == libc::EEXIST
+                }
+            };
+            if !ok {
+                fail(plan, i as u32);
+            }
+        }
+        if libc::syscall(
+            libc::SYS_pivot_root,
+            plan.new_root.as_ptr(),
+            plan.put_old.as_ptr(),
+        ) != 0
+        {
+            fail(plan, 1001);
+        }
+        if libc::chdir(c"/".as_ptr()) != 0
+            || libc::umount2(c"/.old".as_ptr(), libc::MNT_DETACH) != 0
+        {
+            fail(plan, 1002);
+        }
+        libc::rmdir(c"/.old".as_ptr());
+        // The root tmpfs becomes read-only; /tmp and the binds keep their own flags.
+        if libc::mount(
+            std::ptr::null(),
+            c"/".as_ptr(),
+            std::ptr::null(),
+            libc::MS_REMOUNT | libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV,
+            std::ptr::null(),
+        ) != 0
+        {
+            fail(plan, 1003);
+        }
+        libc::sethostname(plan.hostname.as_ptr(), plan.hostname.as_bytes().len());
+        let devnull = libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY);
+        if devnull < 0 {
+            fail(plan, 1004);
+        }
+        libc::dup2(devnull, 0);
+        libc::dup2(plan.stdout_fd, 1);
+        libc::dup2(plan.stderr_fd, 2);
+        let lim = libc::rlimit {
+            rlim_cur: plan.nofile,
+            rlim_max: plan.nofile,
+        };
+        libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+        let core = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        libc::setrlimit(libc::RLIMIT_CORE, &core);
+        if libc::chdir(plan.cwd.as_ptr()) != 0 {
+            fail(plan, 1005);
+        }
+        if libc::setgroups(0, std::ptr::null()) != 0
+            || libc::setgid(plan.gid) != 0
+            || libc::setuid(plan.uid) != 0
+        {
+            fail(plan, 1006);
+        }
+        libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+        libc::execve(
+            plan.program.as_ptr(),
+            plan.argv.as_ptr(),
+            plan.envp.as_ptr(),
+        );
+        fail(plan, 1007);
+    }
+}
+
+/// Text for a failed step reported by the child.
+pub fn describe(plan_ops: &[String], step: u32, errno: i32) -> String {
+    let what = match step {
+        1000 => "make mounts private".to_string(),
+        1001 => "pivot_root".to_string(),
+        1002 => "detach the old root".to_string(),
+        1003 => "make the root read-only".to_string(),
+        1004 => "open /dev/null".to_string(),
+        1005 => "change to the working directory".to_string(),
+        1006 => "switch to the function's user".to_string(),
+        1007 => "execute the program".to_string(),
+        i => plan_ops
+            .get(i as usize)
+            .cloned()
+            .unwrap_or_else(|| format!("step {i}")),
+    };
+    format!("{what}: {}", std::io::Error::from_raw_os_error(errno))
+}

@@ -1,0 +1,572 @@
+//! The `isolated` backend: each instance is cloned into new mount, PID, IPC, UTS and
+//! network namespaces, joins its own memory/pids/cpu cgroups, sees a read-only root
+//! built from the host's system directories (or a container image), its code read-only
+//! at `/opt/function/code`, a size-limited `/tmp`, and runs as uid/gid 1003. The
+//! runtime API socket is created inside the instance's network namespace, so the
+//! instance needs no route to the host; outbound access goes through slirp4netns.
+
+mod cgroup;
+mod child;
+mod netns;
+
+use crate::{InstanceHandle, InstanceSpec, Sandbox, SandboxError, Started, View};
+use async_trait::async_trait;
+use child::{Op, Plan};
+use std::ffi::CString;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// Port of the runtime API inside every instance's own loopback.
+pub const API_PORT: u16 = 9000;
+
+/// Host directories made visible (read-only) when an instance does not bring an image.
+const SYSTEM_DIRS: &[&str] = &[
+    "usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc",
+];
+const DEVICES: &[&str] = &["null", "zero", "full", "random", "urandom"];
+
+/// Starts instances in namespaces and cgroups.
+pub struct IsolatedSandbox {
+    state_dir: PathBuf,
+    slirp: Option<PathBuf>,
+    allow_host_loopback: bool,
+}
+
+impl IsolatedSandbox {
+    /// Checks that this host allows the backend (root, cgroup v1 memory/pids/cpu,
+    /// namespaces) and prepares `state_dir`. The error says why not.
+    pub fn new(state_dir: &Path, allow_host_loopback: bool) -> Result<Self, String> {
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            return Err("the isolated sandbox needs root (namespaces, cgroups, mounts)".into());
+        }
+        cgroup::available()?;
+        cgroup::remove_stale();
+        std::fs::create_dir_all(state_dir.join("root"))
+            .map_err(|e| format!("create {}: {e}", state_dir.display()))?;
+        std::fs::write(state_dir.join("resolv.conf"), "nameserver 10.0.2.3\n")
+            .map_err(|e| e.to_string())?;
+        let slirp = ["/usr/bin/slirp4netns", "/bin/slirp4netns"]
+            .iter()
+            .map(PathBuf::from)
+            .find(|p| p.exists())
+            .filter(|_| Path::new("/dev/net/tun").exists());
+        let sandbox = IsolatedSandbox {
+            state_dir: state_dir.to_path_buf(),
+            slirp,
+            allow_host_loopback,
+        };
+        sandbox.self_test()?;
+        Ok(sandbox)
+    }
+
+    /// Whether instances can get outbound network access on this host.
+    pub fn has_network(&self) -> bool {
+        self.slirp.is_some()
+    }
+
+    fn self_test(&self) -> Result<(), String> {
+        // A namespace clone that execs nothing proves the kernel allows it.
+        let mut stack = vec![0u8; 64 * 1024];
+        extern "C" fn noop(_: *mut libc::c_void) -> libc::c_int {
+            0
+        }
+        let flags = libc::CLONE_NEWNS
+            | libc::CLONE_NEWPID
+            | libc::CLONE_NEWIPC
+            | libc::CLONE_NEWUTS
+            | libc::CLONE_NEWNET;
+        // SAFETY: the child runs `noop` on its own copy of `stack` and exits.
+        let pid = unsafe {
+            let top = stack.as_mut_ptr().add(stack.len());
+            libc::clone(
+                noop,
+                top.cast(),
+                flags | libc::SIGCHLD,
+                std::ptr::null_mut(),
+            )
+        };
+        if pid < 0 {
+            return Err(format!(
+                "namespaces are not allowed here: {}",
+                std::io::Error::last_os_error()
+            ));
+        }
+        let mut status = 0;
+        // SAFETY: reaping our own child.
+        unsafe { libc::waitpid(pid, &mut status, 0) };
+        Ok(())
+    }
+}
+
+fn c(s: impl AsRef<[u8]>) -> std::io::Result<CString> {
+    CString::new(s.as_ref()).map_err(|_| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "NUL byte in a path or argument",
+        )
+    })
+}
+
+fn pipe() -> std::io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0; 2];
+    // SAFETY: fds is a valid array of two ints.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: both fds were just created and are owned by nobody else.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+/// Builds the list of set-up steps and their descriptions.
+struct Ops {
+    ops: Vec<Op>,
+    names: Vec<String>,
+    root: PathBuf,
+}
+
+impl Ops {
+    fn at(&self, inside: &str) -> PathBuf {
+        self.root.join(inside.trim_start_matches('/'))
+    }
+    fn push(&mut self, op: Op, name: String) {
+        self.ops.push(op);
+        self.names.push(name);
+    }
+    fn mkdirs(&mut self, inside: &str, mode: u32) -> std::io::Result<()> {
+        let mut cur = String::new();
+        for part in inside.split('/').filter(|p| !p.is_empty()) {
+            cur.push('/');
+            cur.push_str(part);
+            let p = self.at(&cur);
+            self.push(
+                Op::Mkdir(c(p.as_os_str().as_bytes())?, mode),
+                format!("create {cur}"),
+            );
+        }
+        Ok(())
+    }
+    fn mount(
+        &mut self,
+        src: &[u8],
+        inside: &str,
+        fstype: &str,
+        flags: libc::c_ulong,
+        data: &str,
+    ) -> std::io::Result<()> {
+        let dst = self.at(inside);
+        self.push(
+            Op::Mount {
+                src: c(src)?,
+                dst: c(dst.as_os_str().as_bytes())?,
+                fstype: c(fstype)?,
+                flags,
+                data: c(data)?,
+            },
+            format!("mount {} on {inside}", String::from_utf8_lossy(src)),
+        );
+        Ok(())
+    }
+    fn bind(&mut self, host: &Path, inside: &str, read_only: bool) -> std::io::Result<()> {
+        self.mount(
+            host.as_os_str().as_bytes(),
+            inside,
+            "",
+            libc::MS_BIND | libc::MS_REC,
+            "",
+        )?;
+        if read_only {
+            let flags = libc::MS_BIND
+                | libc::MS_REMOUNT
+                | libc::MS_RDONLY
+                | libc::MS_NOSUID
+                | libc::MS_NODEV;
+            self.mount(b"", inside, "", flags, "")?;
+        }
+        Ok(())
+    }
+}
+
+fn build_ops(sb: &IsolatedSandbox, spec: &InstanceSpec) -> std::io::Result<Ops> {
+    let root = sb.state_dir.join("root");
+    let mut o = Ops {
+        ops: Vec::new(),
+        names: Vec::new(),
+        root: root.clone(),
+    };
+    let nosuid = libc::MS_NOSUID | libc::MS_NODEV;
+    match &spec.image_root {
+        Some(image) => {
+            // Mount points must exist in the (shared, read-only) image tree.
+            for d in [
+                "proc",
+                "dev",
+                "tmp",
+                ".old",
+                "opt/function/code",
+                "home/snuser/runtime",
+                "etc",
+            ] {
+                let _ = std::fs::create_dir_all(image.join(d));
+            }
+            o.bind(image, "/", false)?;
+        }
+        None => {
+            o.mount(b"tmpfs", "/", "tmpfs", nosuid, "size=4m,mode=755")?;
+            for d in SYSTEM_DIRS {
+                let host = Path::new("/").join(d);
+                let Ok(meta) = std::fs::symlink_metadata(&host) else {
+                    continue;
+                };
+                if meta.file_type().is_symlink() {
+                    let target = std::fs::read_link(&host)?;
+                    let at = o.at(d);
+                    o.push(
+                        Op::Symlink(
+                            c(target.as_os_str().as_bytes())?,
+                            c(at.as_os_str().as_bytes())?,
+                        ),
+                        format!("link /{d}"),
+                    );
+                } else if meta.is_dir() {
+                    o.mkdirs(d, 0o755)?;
+                    o.bind(&host, d, true)?;
+                }
+            }
+        }
+    }
+    o.mkdirs("/dev", 0o755)?;
+    o.mount(
+        b"tmpfs",
+        "/dev",
+        "tmpfs",
+        libc::MS_NOSUID | libc::MS_NOEXEC,
+        "size=64k,mode=755",
+    )?;
+    for d in DEVICES {
+        let inside = format!("/dev/{d}");
+        let at = o.at(&inside);
+        o.push(
+            Op::Touch(c(at.as_os_str().as_bytes())?),
+            format!("create {inside}"),
+        );
+        o.bind(&Path::new("/dev").join(d), &inside, false)?;
+    }
+    for (name, target) in [
+        ("fd", "/proc/self/fd"),
+        ("stdin", "/proc/self/fd/0"),
+        ("stdout", "/proc/self/fd/1"),
+        ("stderr", "/proc/self/fd/2"),
+    ] {
+        let at = o.at(&format!("/dev/{name}"));
+        o.push(
+            Op::Symlink(c(target)?, c(at.as_os_str().as_bytes())?),
+            format!("link /dev/{name}"),
+        );
+    }
+    o.mkdirs("/dev/shm", 0o1777)?;
+    o.mount(b"tmpfs", "/dev/shm", "tmpfs", nosuid, "size=64m,mode=1777")?;
+    o.mkdirs("/proc", 0o555)?;
+    o.mount(b"proc", "/proc", "proc", nosuid | libc::MS_NOEXEC, "")?;
+    o.mkdirs("/tmp", 0o1777)?;
+    o.mount(
+        b"tmpfs",
+        "/tmp",
+        "tmpfs",
+        nosuid,
+        &format!("size={}m,mode=1777", spec.limits.tmp_mb.max(1)),
+    )?;
+    if spec.image_root.is_none() {
+        o.mkdirs("/opt/function/code", 0o755)?;
+        o.bind(&spec.code_dir, "/opt/function/code", true)?;
+    }
+    if spec.runtime_dir.as_os_str().len() > 1 {
+        o.mkdirs("/home/snuser/runtime", 0o755)?;
+        o.bind(&spec.runtime_dir, "/home/snuser/runtime", true)?;
+    }
+    for m in &spec.mounts {
+        o.mkdirs(&m.target, 0o755)?;
+        o.bind(&m.host, &m.target, m.read_only)?;
+    }
+    let host_resolv = Path::new("/etc/resolv.conf");
+    let resolv_is_file = std::fs::symlink_metadata(host_resolv)
+        .map(|m| m.is_file())
+        .unwrap_or(false);
+    if spec.network && sb.slirp.is_some() && spec.image_root.is_none() && resolv_is_file {
+        o.bind(&sb.state_dir.join("resolv.conf"), "/etc/resolv.conf", true)?;
+    }
+    o.mkdirs("/.old", 0o700)?;
+    Ok(o)
+}
+
+struct IsolatedHandle {
+    pid: u32,
+    cgroup: cgroup::Cgroup,
+    slirp: Mutex<Option<std::process::Child>>,
+}
+
+impl InstanceHandle for IsolatedHandle {
+    fn kill(&self) {
+        // The first process is PID 1 of its namespace: when it dies the kernel kills the rest.
+        // SAFETY: plain kill(2).
+        unsafe {
+            libc::kill(self.pid as libc::pid_t, libc::SIGKILL);
+        }
+    }
+    fn memory_bytes(&self) -> Option<u64> {
+        self.cgroup.memory()
+    }
+    fn peak_memory_bytes(&self) -> Option<u64> {
+        self.cgroup.peak()
+    }
+    fn out_of_memory(&self) -> bool {
+        self.cgroup.oom_killed()
+    }
+    fn enforces_memory(&self) -> bool {
+        true
+    }
+    fn connect(&self, port: u16) -> std::io::Result<std::net::TcpStream> {
+        netns::run_in(self.pid, move || {
+            std::net::TcpStream::connect(("127.0.0.1", port))
+        })
+    }
+    fn cleanup(&self) {
+        if let Some(mut s) = self.slirp.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            let _ = s.kill();
+            let _ = s.wait();
+        }
+        self.cgroup.remove();
+    }
+}
+
+#[async_trait]
+impl Sandbox for IsolatedSandbox {
+    fn name(&self) -> &'static str {
+        "isolated"
+    }
+
+    fn view(&self, _work_dir: &Path) -> View {
+        View {
+            code_root: "/opt/function/code".into(),
+            runtime_root: "/home/snuser/runtime".into(),
+            cwd: "/opt/function".into(),
+            tmp: "/tmp".into(),
+        }
+    }
+
+    async fn start(&self, spec: &InstanceSpec) -> Result<Started, SandboxError> {
+        if spec.image_root.is_none() {
+            // Check the program as the instance will see it, before paying for a clone.
+            let host = if let Some(rest) = spec.program.strip_prefix("/opt/function/code/") {
+                spec.code_dir.join(rest)
+            } else if let Some(rest) = spec.program.strip_prefix("/home/snuser/runtime/") {
+                spec.runtime_dir.join(rest)
+            } else {
+                PathBuf::from(&spec.program)
+            };
+            use std::os::unix::fs::PermissionsExt;
+            match std::fs::metadata(&host) {
+                Err(_) => return Err(SandboxError::NotFound(spec.program.clone())),
+                Ok(m) if !m.is_file() || m.permissions().mode() & 0o111 == 0 => {
+                    return Err(SandboxError::NotExecutable(spec.program.clone()))
+                }
+                Ok(_) => {}
+            }
+        }
+        let ops = build_ops(self, spec)?;
+        let spec2 = spec.clone();
+        let root = self.state_dir.join("root");
+        let (pid, stdout, stderr, listener, cg) =
+            tokio::task::spawn_blocking(move || spawn(&spec2, ops, &root))
+                .await
+                .map_err(|e| std::io::Error::other(e.to_string()))??;
+        let slirp = match (&self.slirp, spec.network) {
+            (Some(bin), true) => {
+                let mut cmd = std::process::Command::new(bin);
+                cmd.args(["--configure", "--mtu=65520"]);
+                if !self.allow_host_loopback {
+                    cmd.arg("--disable-host-loopback");
+                }
+                cmd.arg(pid.to_string())
+                    .arg("tap0")
+                    .stdin(std::process::Stdio::null())
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null())
+                    .env_clear();
+                cmd.spawn().ok()
+            }
+            _ => None,
+        };
+        Ok(Started {
+            pid,
+            stdout,
+            stderr,
+            api_addr: format!("127.0.0.1:{API_PORT}"),
+            api_listener: listener,
+            exited: Box::pin(crate::wait_pid(pid)),
+            handle: Box::new(IsolatedHandle {
+                pid,
+                cgroup: cg,
+                slirp: Mutex::new(slirp),
+            }),
+        })
+    }
+}
+
+type Spawned = (
+    u32,
+    OwnedFd,
+    OwnedFd,
+    Option<std::net::TcpListener>,
+    cgroup::Cgroup,
+);
+
+fn spawn(spec: &InstanceSpec, ops: Ops, root: &Path) -> std::io::Result<Spawned> {
+    let cg = cgroup::Cgroup::create(
+        spec.id,
+        spec.limits.memory_mb,
+        spec.limits.nproc,
+        spec.limits.cpu_millis,
+    )?;
+    let result = spawn_in(spec, ops, root, &cg);
+    match result {
+        Ok((pid, out, err, l)) => Ok((pid, out, err, l, cg)),
+        Err(e) => {
+            cg.remove();
+            Err(e)
+        }
+    }
+}
+
+fn spawn_in(
+    spec: &InstanceSpec,
+    ops: Ops,
+    root: &Path,
+    cg: &cgroup::Cgroup,
+) -> std::io::Result<(u32, OwnedFd, OwnedFd, Option<std::net::TcpListener>)> {
+    let (out_r, out_w) = pipe()?;
+    let (err_r, err_w) = pipe()?;
+    let (sync_r, sync_w) = pipe()?;
+    let (fail_r, fail_w) = pipe()?;
+    let mut env = spec.env.clone();
+    env.push(("RUNTIME_API_ADDR".into(), format!("127.0.0.1:{API_PORT}")));
+    let program = c(spec.program.as_bytes())?;
+    let mut args = vec![program.clone()];
+    let api_addr = format!("127.0.0.1:{API_PORT}");
+    for a in &spec.args {
+        let a = if a == "{RUNTIME_API_ADDR}" {
+            &api_addr
+        } else {
+            a
+        };
+        args.push(c(a.as_bytes())?);
+    }
+    let envs: Vec<CString> = env
+        .iter()
+        .map(|(k, v)| c(format!("{k}={v}")))
+        .collect::<Result<_, _>>()?;
+    let cwd = spec.cwd.clone().unwrap_or_else(|| "/opt/function".into());
+    let names = ops.names;
+    let plan = Plan {
+        sync_fd: sync_r.as_raw_fd(),
+        err_fd: fail_w.as_raw_fd(),
+        stdout_fd: out_w.as_raw_fd(),
+        stderr_fd: err_w.as_raw_fd(),
+        new_root: c(root.as_os_str().as_bytes())?,
+        put_old: c(root.join(".old").as_os_str().as_bytes())?,
+        ops: ops.ops,
+        hostname: c(format!("fn-{}", spec.id))?,
+        cwd: c(cwd)?,
+        uid: spec.uid,
+        gid: spec.gid,
+        nofile: spec.limits.nofile,
+        program: program.clone(),
+        argv: args
+            .iter()
+            .map(|a| a.as_ptr())
+            .chain(std::iter::once(std::ptr::null()))
+            .collect(),
+        envp: envs
+            .iter()
+            .map(|a| a.as_ptr())
+            .chain(std::iter::once(std::ptr::null()))
+            .collect(),
+    };
+    let mut stack = vec![0u8; 256 * 1024];
+    let flags = libc::CLONE_NEWNS
+        | libc::CLONE_NEWPID
+        | libc::CLONE_NEWIPC
+        | libc::CLONE_NEWUTS
+        | libc::CLONE_NEWNET;
+    // SAFETY: without CLONE_VM the child gets a copy of this address space, including
+    // `plan` and `stack`; `child_main` only makes raw syscalls before exec.
+    let pid = unsafe {
+        let top = stack.as_mut_ptr().add(stack.len() - 64);
+        let top = (top as usize & !15) as *mut libc::c_void;
+        libc::clone(
+            child::child_main,
+            top,
+            flags | libc::SIGCHLD,
+            (&plan as *const Plan).cast_mut().cast(),
+        )
+    };
+    if pid < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let pid = pid as u32;
+    drop((out_w, err_w, sync_r, fail_w));
+    let abort = |e: std::io::Error| {
+        // SAFETY: killing and reaping our own child.
+        unsafe {
+            libc::kill(pid as i32, libc::SIGKILL);
+            let mut st = 0;
+            libc::waitpid(pid as i32, &mut st, 0);
+        }
+        e
+    };
+    cg.attach(pid).map_err(abort)?;
+    let serve = spec.serve_runtime_api;
+    let listener = netns::run_in(pid, move || {
+        netns::loopback_up()?;
+        if serve {
+            std::net::TcpListener::bind(("127.0.0.1", API_PORT)).map(Some)
+        } else {
+            Ok(None)
+        }
+    })
+    .map_err(abort)?;
+    // SAFETY: writing one byte from a valid buffer to our pipe.
+    if unsafe { libc::write(sync_w.as_raw_fd(), [1u8].as_ptr().cast(), 1) } != 1 {
+        return Err(abort(std::io::Error::last_os_error()));
+    }
+    drop(sync_w);
+    // The failure pipe closes on a successful exec; otherwise it carries (step, errno).
+    let mut buf = [0u8; 8];
+    let mut got = 0;
+    while got < 8 {
+        // SAFETY: reading into a valid buffer from our pipe.
+        let n = unsafe { libc::read(fail_r.as_raw_fd(), buf[got..].as_mut_ptr().cast(), 8 - got) };
+        if n <= 0 {
+            break;
+        }
+        got += n as usize;
+    }
+    drop(plan);
+    if got == 8 {
+        let step = u32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]);
+        let errno = i32::from_le_bytes([buf[4], buf[5], buf[6], buf[7]]);
+        let msg = child::describe(&names, step, errno);
+        let kind = if step == 1007 && errno == libc::ENOENT {
+            std::io::ErrorKind::NotFound
+        } else {
+            std::io::ErrorKind::Other
+        };
+        return Err(abort(std::io::Error::new(
+            kind,
+            format!("sandbox set-up failed: {msg}"),
+        )));
+    }
+    Ok((pid, out_r, err_r, listener))
+}
