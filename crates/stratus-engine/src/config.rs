@@ -14,6 +14,8 @@ pub struct EngineConfig {
     pub python: PathBuf,
     /// Node.js executable for the Node.js runtimes.
     pub node: PathBuf,
+    /// Java launcher for Java runtimes, when one is installed.
+    pub java: Option<PathBuf>,
     /// Idle time after which an instance is released.
     pub idle_timeout: Duration,
     /// How long a request waits for a free slot before it is throttled.
@@ -38,6 +40,7 @@ impl EngineConfig {
             region: "local".to_string(),
             python: find_python(),
             node: find_in_path("node").unwrap_or_else(|| PathBuf::from("/usr/bin/node")),
+            java: find_in_path("java").map(|p| p.canonicalize().unwrap_or(p)),
             idle_timeout: Duration::from_secs(60),
             queue_wait: Duration::from_millis(50),
             project_concurrency: stratus_types::limits::PROJECT_CONCURRENCY,

@@ -56,6 +56,7 @@ pub(crate) struct Launch<'a> {
     pub shims: &'a Shims,
     pub python: &'a std::path::Path,
     pub node: &'a std::path::Path,
+    pub java: Option<&'a std::path::Path>,
     pub network: bool,
 }
 
@@ -122,6 +123,52 @@ fn in_root(view: &View, shims: &Shims, rel: &str) -> String {
     }
 }
 
+fn bootstrap_failure(message: String) -> StartFailure {
+    StartFailure {
+        cause: crate::invoke::Cause::InitializationFailed,
+        code: 4202,
+        error_type: "BootstrapNotFound".into(),
+        message,
+        log: vec![],
+    }
+}
+
+/// How to start a package's `bootstrap`: directly when it is a binary or has `#!`, else
+/// through `/bin/sh` (the guide's HTTP examples are plain command lines).
+fn bootstrap(
+    l: &Launch<'_>,
+    view: &View,
+    need_exec_bit: bool,
+) -> Result<(String, Vec<String>), StartFailure> {
+    use std::io::Read;
+    use std::os::unix::fs::PermissionsExt;
+    let host = l.code_dir.join("bootstrap");
+    let inside = format!("{}/bootstrap", view.code_root);
+    let meta = std::fs::metadata(&host).map_err(|_| {
+        bootstrap_failure("runtime bootstrap file is not found: the code package must contain a file named bootstrap at its root".into())
+    })?;
+    if !meta.is_file() {
+        return Err(bootstrap_failure("bootstrap is not a regular file".into()));
+    }
+    if need_exec_bit && meta.permissions().mode() & 0o111 == 0 {
+        return Err(bootstrap_failure(
+            "runtime bootstrap file is not executable: set its execute permission (chmod +x bootstrap) before zipping".into(),
+        ));
+    }
+    let mut head = [0u8; 4];
+    let n = std::fs::File::open(&host)
+        .and_then(|mut f| f.read(&mut head))
+        .unwrap_or(0);
+    let direct = n >= 2
+        && (head.starts_with(b"#!") || head.starts_with(b"\x7fELF"))
+        && meta.permissions().mode() & 0o111 != 0;
+    if direct {
+        Ok((inside, vec![]))
+    } else {
+        Ok(("/bin/sh".into(), vec![inside]))
+    }
+}
+
 fn program(l: &Launch<'_>, view: &View) -> Result<(String, Vec<String>), StartFailure> {
     let kind = l
         .spec
@@ -141,7 +188,8 @@ fn program(l: &Launch<'_>, view: &View) -> Result<(String, Vec<String>), StartFa
             l.node.display().to_string(),
             vec![in_root(view, l.shims, "nodejs/server.js")],
         )),
-        RuntimeKind::Custom => Ok((format!("{}/bootstrap", view.code_root), vec![])),
+        RuntimeKind::Custom => bootstrap(l, view, true),
+        RuntimeKind::Http => bootstrap(l, view, false),
         other => Err(StartFailure {
             cause: crate::invoke::Cause::SystemError,
             code: 4024,
@@ -153,6 +201,42 @@ fn program(l: &Launch<'_>, view: &View) -> Result<(String, Vec<String>), StartFa
             log: vec![],
         }),
     }
+}
+
+/// The guide's runtime paths (table 4-5) inside an isolated instance, pointing at the
+/// host interpreters, so HTTP-function bootstraps written for FunctionGraph run as is.
+fn runtime_links(l: &Launch<'_>) -> Vec<(String, String)> {
+    let py = l.python.display().to_string();
+    let node = l.node.display().to_string();
+    let mut links = vec![
+        (
+            "/opt/function/runtime/python2.7/rtsp/python/bin/python".to_string(),
+            py.clone(),
+        ),
+        (
+            "/opt/function/runtime/python3.6/rtsp/python/bin/python3".to_string(),
+            py.clone(),
+        ),
+        (
+            "/opt/function/runtime/python3.9/rtsp/python/bin/python3".to_string(),
+            py,
+        ),
+    ];
+    for v in ["6.10", "8.10", "10.16", "12.13", "14.18", "16.17", "18.15"] {
+        links.push((
+            format!("/opt/function/runtime/nodejs{v}/rtsp/nodejs/bin/node"),
+            node.clone(),
+        ));
+    }
+    if let Some(java) = l.java {
+        for v in ["java8", "java11"] {
+            links.push((
+                format!("/opt/function/runtime/{v}/rtsp/jre/bin/java"),
+                java.display().to_string(),
+            ));
+        }
+    }
+    links
 }
 
 fn environment(l: &Launch<'_>, view: &View) -> Vec<(String, String)> {
@@ -225,6 +309,11 @@ pub(crate) async fn start(
     std::fs::create_dir_all(&work_dir)
         .map_err(|e| fail_sys(format!("create instance directory: {e}")))?;
     let view = sandbox.view(&work_dir);
+    let is_http = l
+        .spec
+        .runtime()
+        .map(|r| r.kind() == RuntimeKind::Http)
+        .unwrap_or(false);
     let (program, args) = program(&l, &view).inspect_err(|_| {
         let _ = std::fs::remove_dir_all(&work_dir);
     })?;
@@ -241,8 +330,9 @@ pub(crate) async fn start(
         uid: 1003,
         gid: 1003,
         mounts: Vec::new(),
+        links: runtime_links(&l),
         network: l.network,
-        serve_runtime_api: true,
+        serve_runtime_api: !is_http,
         limits: Limits {
             memory_mb: l.memory_mb,
             nofile: 1024,
@@ -370,6 +460,25 @@ pub(crate) async fn start(
     } else {
         Duration::from_secs(u64::from(l.spec.initializer_timeout)) + Duration::from_secs(10)
     };
+    if is_http {
+        let until = tokio::time::Instant::now() + deadline;
+        let up = tokio::select! {
+            up = crate::bridge::wait_for_port(&instance.handle, until) => up,
+            _ = instance.died() => false,
+        };
+        if up {
+            crate::bridge::spawn(
+                crate::bridge::Mode::HttpFunction,
+                mailbox.clone(),
+                instance.handle.clone(),
+                mailbox.max_result,
+            );
+        } else if !instance.is_dead() {
+            mailbox.init_failed(Bytes::from(
+                serde_json::json!({"errorType": "InitializationTimeout", "errorMessage": format!("the HTTP function did not listen on 127.0.0.1:8000 within {}s", deadline.as_secs())}).to_string(),
+            ));
+        }
+    }
     let outcome = tokio::select! {
         r = mailbox.wait_ready() => Some(r),
         _ = instance.died() => None,

@@ -396,6 +396,7 @@ impl Invoker {
                 shims: &inner.shims,
                 python: &inner.config.python,
                 node: &inner.config.node,
+                java: inner.config.java.as_deref(),
                 network: inner.config.network && !network_disabled(&record.latest),
             },
             inner.sandbox.clone(),
@@ -491,8 +492,13 @@ impl Invoker {
                 ("X-CFF-Security-Token", String::new()),
                 ("X-Cff-Origin-Version-Tag", String::new()),
                 ("X-Cff-Deadline-Ms", deadline_ms.to_string()),
-                ("X-Cff-Func-Version", version.to_string()),
-                ("X-Cff-Memory", memory_mb.to_string()),
+                ("X-CFF-Func-Version", version.to_string()),
+                ("X-CFF-Memory", memory_mb.to_string()),
+                ("X-CFF-Timeout", spec.timeout.to_string()),
+                ("X-CFF-Func-Name", spec.name.clone()),
+                ("X-CFF-Project-Id", record.project_id.clone()),
+                ("X-CFF-Package", spec.package.clone()),
+                ("X-CFF-Region", self.inner.config.region.clone()),
             ],
         };
         let t0 = Instant::now();

@@ -2,6 +2,7 @@
 //! invoking them (pools of instances, the runtime API, logs). Composes the store, the
 //! sandbox and the scheduler; knows no HTTP of the public API and no SQL.
 
+mod bridge;
 mod code;
 mod config;
 mod error;

@@ -90,6 +90,11 @@ impl Mailbox {
         self.lock().clear();
     }
 
+    /// Whether the mailbox was closed (the instance is gone).
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
     /// Number of requests submitted and not yet answered.
     pub fn in_flight(&self) -> usize {
         self.lock().len()
@@ -109,7 +114,8 @@ impl Mailbox {
         }
     }
 
-    pub(crate) async fn next(&self, wait: std::time::Duration) -> Option<Event> {
+    /// Waits up to `wait` for the next event (used by the HTTP server and by in-process bridges).
+    pub async fn next(&self, wait: std::time::Duration) -> Option<Event> {
         self.ready.send_if_modified(|r| {
             if *r == Readiness::Starting {
                 *r = Readiness::Ready;
@@ -128,7 +134,8 @@ impl Mailbox {
         }
     }
 
-    pub(crate) fn complete(&self, request_id: &str, outcome: Outcome) -> bool {
+    /// Delivers the outcome of a request; false when the request is unknown or finished.
+    pub fn complete(&self, request_id: &str, outcome: Outcome) -> bool {
         match self.lock().remove(request_id) {
             Some(tx) => {
                 let _ = tx.send(outcome);
@@ -138,7 +145,8 @@ impl Mailbox {
         }
     }
 
-    pub(crate) fn init_failed(&self, body: Bytes) {
+    /// Marks the instance as failed to initialise.
+    pub fn init_failed(&self, body: Bytes) {
         self.ready.send_replace(Readiness::Failed(body));
     }
 

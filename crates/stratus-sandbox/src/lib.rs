@@ -84,6 +84,8 @@ pub struct InstanceSpec {
     pub gid: u32,
     /// Extra mounts.
     pub mounts: Vec<Mount>,
+    /// Symbolic links created inside an isolated instance: (path inside, target).
+    pub links: Vec<(String, String)>,
     /// Outbound network access.
     pub network: bool,
     /// Whether the platform serves the runtime API (true) or the instance listens on

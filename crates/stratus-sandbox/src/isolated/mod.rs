@@ -286,6 +286,18 @@ fn build_ops(sb: &IsolatedSandbox, spec: &InstanceSpec) -> std::io::Result<Ops> 
         o.mkdirs("/home/snuser/runtime", 0o755)?;
         o.bind(&spec.runtime_dir, "/home/snuser/runtime", true)?;
     }
+    if spec.image_root.is_none() {
+        for (inside, target) in &spec.links {
+            if let Some((dir, _)) = inside.rsplit_once('/') {
+                o.mkdirs(dir, 0o755)?;
+            }
+            let at = o.at(inside);
+            o.push(
+                Op::Symlink(c(target.as_bytes())?, c(at.as_os_str().as_bytes())?),
+                format!("link {inside}"),
+            );
+        }
+    }
     for m in &spec.mounts {
         o.mkdirs(&m.target, 0o755)?;
         o.bind(&m.host, &m.target, m.read_only)?;

@@ -1,0 +1,293 @@
+//! Bridges for instances that are HTTP servers rather than runtime-API clients: HTTP
+//! functions (`bootstrap` serving 127.0.0.1:8000, fed APIG-style events) and container
+//! images (`POST /init` once, `POST /invoke` per event). A bridge takes events from the
+//! instance's mailbox and answers them itself, so the invoker treats every instance alike.
+
+use base64::Engine as _;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use stratus_runtimeapi::{Event, Mailbox, Outcome};
+use stratus_sandbox::InstanceHandle;
+
+/// The port HTTP functions and container images listen on.
+pub const HTTP_PORT: u16 = 8000;
+
+/// How events reach the instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// HTTP function: an APIG event becomes the HTTP request; the answer becomes an APIG response.
+    HttpFunction,
+    /// Container image: `POST /invoke` with the event as body; the answer body is the result.
+    Image,
+}
+
+type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
+
+struct Connections {
+    handle: Arc<dyn InstanceHandle>,
+    idle: Mutex<Vec<Sender>>,
+}
+
+impl Connections {
+    async fn take(&self) -> std::io::Result<Sender> {
+        loop {
+            let c = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+            match c {
+                Some(s) if !s.is_closed() => return Ok(s),
+                Some(_) => continue,
+                None => break,
+            }
+        }
+        let handle = self.handle.clone();
+        let stream = tokio::task::spawn_blocking(move || handle.connect(HTTP_PORT))
+            .await
+            .map_err(std::io::Error::other)??;
+        stream.set_nonblocking(true)?;
+        let _ = stream.set_nodelay(true);
+        let stream = tokio::net::TcpStream::from_std(stream)?;
+        let (sender, conn) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+                .await
+                .map_err(std::io::Error::other)?;
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        Ok(sender)
+    }
+
+    fn give_back(&self, s: Sender) {
+        self.idle.lock().unwrap_or_else(|p| p.into_inner()).push(s);
+    }
+}
+
+/// Waits until the instance accepts connections on port 8000, or `deadline` passes.
+pub async fn wait_for_port(
+    handle: &Arc<dyn InstanceHandle>,
+    deadline: tokio::time::Instant,
+) -> bool {
+    while tokio::time::Instant::now() < deadline {
+        let h = handle.clone();
+        if let Ok(Ok(_)) = tokio::task::spawn_blocking(move || h.connect(HTTP_PORT)).await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    false
+}
+
+/// Runs the bridge until the mailbox closes. Call after `wait_for_port` succeeded.
+pub fn spawn(
+    mode: Mode,
+    mailbox: Arc<Mailbox>,
+    handle: Arc<dyn InstanceHandle>,
+    max_result: usize,
+) {
+    let conns = Arc::new(Connections {
+        handle,
+        idle: Mutex::new(Vec::new()),
+    });
+    tokio::spawn(async move {
+        if mode == Mode::Image {
+            // Optional initializer endpoint; any answer (404 included) means "done".
+            if let Ok(mut s) = conns.take().await {
+                let req = http::Request::post("/init")
+                    .header("host", "127.0.0.1:8000")
+                    .body(Full::new(Bytes::new()));
+                if let Ok(req) = req {
+                    if let Ok(resp) = s.send_request(req).await {
+                        let _ = resp.into_body().collect().await;
+                        conns.give_back(s);
+                    }
+                }
+            }
+        }
+        loop {
+            let Some(event) = mailbox.next(Duration::from_secs(30)).await else {
+                if mailbox_closed(&mailbox) {
+                    return;
+                }
+                continue;
+            };
+            let conns = conns.clone();
+            let mailbox = mailbox.clone();
+            tokio::spawn(async move {
+                let id = event.request_id.clone();
+                let outcome = forward(mode, &conns, event, max_result).await;
+                mailbox.complete(&id, outcome);
+            });
+        }
+    });
+}
+
+fn mailbox_closed(m: &Mailbox) -> bool {
+    m.is_closed()
+}
+
+fn error(kind: &str, msg: &str) -> Outcome {
+    Outcome::Error(Bytes::from(
+        serde_json::json!({"errorType": kind, "errorMessage": msg}).to_string(),
+    ))
+}
+
+async fn forward(mode: Mode, conns: &Connections, event: Event, max_result: usize) -> Outcome {
+    let req = match build_request(mode, &event) {
+        Ok(r) => r,
+        Err(m) => return error("InvalidEvent", &m),
+    };
+    let mut sender = match conns.take().await {
+        Ok(s) => s,
+        Err(e) => {
+            return error(
+                "ConnectionFailed",
+                &format!("cannot reach the function's HTTP server on port 8000: {e}"),
+            )
+        }
+    };
+    let resp = match sender.send_request(req).await {
+        Ok(r) => r,
+        Err(e) => {
+            return error(
+                "ConnectionFailed",
+                &format!("the function's HTTP server failed: {e}"),
+            )
+        }
+    };
+    let (parts, body) = resp.into_parts();
+    let body = match Limited::new(body, max_result).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => return Outcome::TooLarge(max_result),
+    };
+    conns.give_back(sender);
+    match mode {
+        Mode::Image => {
+            if parts.status.is_success() {
+                Outcome::Success(body)
+            } else {
+                Outcome::Error(body)
+            }
+        }
+        Mode::HttpFunction => {
+            let mut headers = serde_json::Map::new();
+            for (k, v) in &parts.headers {
+                if let Ok(v) = v.to_str() {
+                    headers.insert(
+                        k.as_str().to_string(),
+                        serde_json::Value::String(v.to_string()),
+                    );
+                }
+            }
+            let (text, b64) = match std::str::from_utf8(&body) {
+                Ok(t) => (t.to_string(), false),
+                Err(_) => (
+                    base64::engine::general_purpose::STANDARD.encode(&body),
+                    true,
+                ),
+            };
+            let out = serde_json::json!({
+                "statusCode": parts.status.as_u16(),
+                "headers": headers,
+                "body": text,
+                "isBase64Encoded": b64,
+            });
+            Outcome::Success(Bytes::from(out.to_string()))
+        }
+    }
+}
+
+fn build_request(mode: Mode, event: &Event) -> Result<http::Request<Full<Bytes>>, String> {
+    let mut builder = http::Request::builder().header("host", "127.0.0.1:8000");
+    for (name, value) in &event.headers {
+        builder = builder.header(*name, value);
+    }
+    builder = builder.header("X-CFF-Request-Id", &event.request_id);
+    let parsed: Option<serde_json::Value> = serde_json::from_slice(&event.body).ok();
+    let apig = parsed.as_ref().and_then(|v| v.as_object()).filter(|o| {
+        mode == Mode::HttpFunction && (o.contains_key("httpMethod") || o.contains_key("path"))
+    });
+    let Some(o) = apig else {
+        let path = if mode == Mode::Image { "/invoke" } else { "/" };
+        return builder
+            .method("POST")
+            .uri(path)
+            .header("content-type", "application/json")
+            .body(Full::new(event.body.clone()))
+            .map_err(|e| e.to_string());
+    };
+    let method = o
+        .get("httpMethod")
+        .and_then(|m| m.as_str())
+        .unwrap_or("GET");
+    let path = o.get("path").and_then(|p| p.as_str()).unwrap_or("/");
+    let mut uri = if path.starts_with('/') {
+        path.to_string()
+    } else {
+        format!("/{path}")
+    };
+    if let Some(q) = o.get("queryStringParameters").and_then(|q| q.as_object()) {
+        let mut pairs = Vec::new();
+        for (k, v) in q {
+            let values: Vec<String> = match v {
+                serde_json::Value::Array(a) => a
+                    .iter()
+                    .map(|x| {
+                        x.as_str()
+                            .map(String::from)
+                            .unwrap_or_else(|| x.to_string())
+                    })
+                    .collect(),
+                serde_json::Value::String(s) => vec![s.clone()],
+                other => vec![other.to_string()],
+            };
+            for val in values {
+                pairs.push(format!("{}={}", encode(k), encode(&val)));
+            }
+        }
+        if !pairs.is_empty() {
+            uri.push('?');
+            uri.push_str(&pairs.join("&"));
+        }
+    }
+    if let Some(h) = o.get("headers").and_then(|h| h.as_object()) {
+        for (k, v) in h {
+            if k.eq_ignore_ascii_case("host") || k.eq_ignore_ascii_case("content-length") {
+                continue;
+            }
+            if let Some(v) = v.as_str() {
+                builder = builder.header(k.as_str(), v);
+            }
+        }
+    }
+    let body = match o.get("body") {
+        Some(serde_json::Value::String(s))
+            if o.get("isBase64Encoded")
+                .and_then(|b| b.as_bool())
+                .unwrap_or(false) =>
+        {
+            base64::engine::general_purpose::STANDARD
+                .decode(s.as_bytes())
+                .map_err(|e| format!("body is not valid base64: {e}"))?
+        }
+        Some(serde_json::Value::String(s)) => s.clone().into_bytes(),
+        Some(serde_json::Value::Null) | None => Vec::new(),
+        Some(other) => other.to_string().into_bytes(),
+    };
+    builder
+        .method(method)
+        .uri(uri)
+        .body(Full::new(Bytes::from(body)))
+        .map_err(|e| format!("cannot build the HTTP request from the event: {e}"))
+}
+
+fn encode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
