@@ -30,6 +30,8 @@ pub struct EngineConfig {
     pub log_retention: Duration,
     /// Whether instances get outbound network access (unless a function turns it off).
     pub network: bool,
+    /// Host directories under which functions may mount shared directories.
+    pub mount_roots: Vec<PathBuf>,
 }
 
 impl EngineConfig {
@@ -48,6 +50,7 @@ impl EngineConfig {
             code_url_hosts: Vec::new(),
             log_retention: Duration::from_secs(7 * 24 * 3600),
             network: true,
+            mount_roots: Vec::new(),
         }
     }
 }

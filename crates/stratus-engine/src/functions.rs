@@ -136,6 +136,7 @@ impl Functions {
         };
         apply(&mut spec, &draft)?;
         spec.validate()?;
+        self.check_extras(&spec)?;
         let package = match upload {
             Some(u)
                 if u.file.as_deref().is_some_and(|f| !f.is_empty())
@@ -235,6 +236,7 @@ impl Functions {
         apply(&mut spec, &draft)?;
         spec.last_modified = now_rfc3339();
         spec.validate()?;
+        self.check_extras(&spec)?;
         let rec = self.store.update_latest(key, &spec).await?;
         Ok(self.remember(rec))
     }
@@ -330,6 +332,19 @@ impl Functions {
                 tracing::warn!("delete unreferenced blob {digest}: {e:#}");
             }
         }
+    }
+
+    /// Checks the settings kept in `extras` that the engine acts upon.
+    fn check_extras(&self, spec: &FunctionSpec) -> Result<(), DeployError> {
+        if let Some(m) = spec.extras.get("mount_config") {
+            crate::mounts::parse(m, &self.config.mount_roots)?;
+        }
+        if let Some(n) = spec.extras.get("network_controller") {
+            if !n.is_object() {
+                return Err(Invalid::field("network_controller", "must be an object").into());
+            }
+        }
+        Ok(())
     }
 
     async fn prepare(

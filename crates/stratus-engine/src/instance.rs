@@ -58,6 +58,7 @@ pub(crate) struct Launch<'a> {
     pub node: &'a std::path::Path,
     pub java: Option<&'a std::path::Path>,
     pub network: bool,
+    pub mount_roots: &'a [PathBuf],
 }
 
 pub(crate) struct Instance {
@@ -317,6 +318,11 @@ pub(crate) async fn start(
     let (program, args) = program(&l, &view).inspect_err(|_| {
         let _ = std::fs::remove_dir_all(&work_dir);
     })?;
+    let mount_cfg = match l.spec.extras.get("mount_config") {
+        Some(v) => crate::mounts::parse(v, l.mount_roots)
+            .map_err(|e| fail_sys(format!("disk mounts: {e}")))?,
+        None => crate::mounts::MountConfig::default(),
+    };
     let spec = InstanceSpec {
         id: l.id,
         program,
@@ -327,9 +333,17 @@ pub(crate) async fn start(
         work_dir: work_dir.clone(),
         image_root: None,
         cwd: None,
-        uid: 1003,
-        gid: 1003,
-        mounts: Vec::new(),
+        uid: mount_cfg.uid.unwrap_or(1003),
+        gid: mount_cfg.gid.unwrap_or(1003),
+        mounts: mount_cfg
+            .mounts
+            .iter()
+            .map(|m| stratus_sandbox::Mount {
+                host: m.host.clone(),
+                target: m.target.clone(),
+                read_only: false,
+            })
+            .collect(),
         links: runtime_links(&l),
         network: l.network,
         serve_runtime_api: !is_http,

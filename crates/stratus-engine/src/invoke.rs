@@ -323,17 +323,31 @@ impl Invoker {
                         continue;
                     }
                 },
-                Acquire::Start => match self.cold_start(record, version, memory_mb, pool).await {
-                    Ok(i) => {
-                        startup_log = i.logs.startup_lines();
-                        pool.started(i.clone());
-                        break i;
-                    }
-                    Err(f) => {
+                Acquire::Start => {
+                    if let Some(f) = pool.crash_loop() {
                         pool.start_failed();
                         return Ok(self.failed_start(record, version, memory_mb, &request_id, f));
                     }
-                },
+                    match self.cold_start(record, version, memory_mb, pool).await {
+                        Ok(i) => {
+                            pool.note_start(None);
+                            startup_log = i.logs.startup_lines();
+                            pool.started(i.clone());
+                            break i;
+                        }
+                        Err(f) => {
+                            pool.note_start(Some(&f));
+                            pool.start_failed();
+                            return Ok(self.failed_start(
+                                record,
+                                version,
+                                memory_mb,
+                                &request_id,
+                                f,
+                            ));
+                        }
+                    }
+                }
                 Acquire::Throttle => {
                     if tokio::time::timeout_at(deadline, notified).await.is_err() {
                         return Err(InvokeError::Throttled(format!(
@@ -397,6 +411,7 @@ impl Invoker {
                 python: &inner.config.python,
                 node: &inner.config.node,
                 java: inner.config.java.as_deref(),
+                mount_roots: &inner.config.mount_roots,
                 network: inner.config.network && !network_disabled(&record.latest),
             },
             inner.sandbox.clone(),

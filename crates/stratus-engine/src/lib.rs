@@ -11,6 +11,7 @@ mod instance;
 mod invoke;
 mod logs;
 mod materialize;
+mod mounts;
 mod pools;
 mod shims;
 

@@ -1,6 +1,6 @@
 //! The registry of instance pools and the project quota, with waiting for capacity.
 
-use crate::instance::Instance;
+use crate::instance::{Instance, StartFailure};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -16,8 +16,20 @@ pub(crate) struct PoolKey {
     pub memory_mb: u32,
 }
 
+/// Start failures in a row; after `CRASH_LOOP_AFTER` the pool backs off like a
+/// Kubernetes CrashLoopBackOff instead of starting again on every request.
+#[derive(Default)]
+struct Crash {
+    failures: u32,
+    until: Option<Instant>,
+    last: Option<StartFailure>,
+}
+
+const CRASH_LOOP_AFTER: u32 = 3;
+
 /// One pool and its live instances.
 pub(crate) struct PoolEntry {
+    crash: Mutex<Crash>,
     /// Revision of the function configuration the instances were started with.
     pub revision: i64,
     pub state: Mutex<Pool>,
@@ -55,6 +67,43 @@ impl PoolEntry {
     pub fn start_failed(&self) {
         self.lock().start_failed();
         self.freed.notify_waiters();
+    }
+
+    /// Records the result of a start for crash-loop detection.
+    pub fn note_start(&self, failure: Option<&StartFailure>) {
+        let mut c = self.crash.lock().unwrap_or_else(|p| p.into_inner());
+        match failure {
+            None => *c = Crash::default(),
+            Some(f) => {
+                c.failures += 1;
+                c.last = Some(f.clone());
+                if c.failures >= CRASH_LOOP_AFTER {
+                    let secs = (10u64 << (c.failures - CRASH_LOOP_AFTER).min(5)).min(300);
+                    c.until = Some(Instant::now() + Duration::from_secs(secs));
+                }
+            }
+        }
+    }
+
+    /// While backing off: the failure to report instead of starting again.
+    pub fn crash_loop(&self) -> Option<StartFailure> {
+        let c = self.crash.lock().unwrap_or_else(|p| p.into_inner());
+        let until = c.until?;
+        let now = Instant::now();
+        if now >= until {
+            return None;
+        }
+        let last = c.last.clone()?;
+        Some(StartFailure {
+            error_type: "CrashLoopBackOff".into(),
+            message: format!(
+                "CrashLoopBackOff: the instance failed to start {} times in a row; the next start is tried in {}s. Last failure: {}",
+                c.failures,
+                (until - now).as_secs().max(1),
+                last.message
+            ),
+            ..last
+        })
     }
 
     /// A request finished on `id`. A retired pool stops instances as they go idle.
@@ -166,6 +215,7 @@ impl Pools {
             }
         }
         let entry = Arc::new(PoolEntry {
+            crash: Mutex::new(Crash::default()),
             revision,
             state: Mutex::new(Pool::new(limits)),
             instances: Mutex::new(HashMap::new()),

@@ -76,6 +76,11 @@ impl Sandbox for ProcessSandbox {
     }
 
     async fn start(&self, spec: &InstanceSpec) -> Result<Started, SandboxError> {
+        if !spec.mounts.is_empty() || spec.image_root.is_some() {
+            return Err(SandboxError::Spawn(std::io::Error::other(
+                "disk mounts and container images need the isolated sandbox (run stratus serve as root)",
+            )));
+        }
         match std::fs::metadata(&spec.program) {
             Err(_) => return Err(SandboxError::NotFound(spec.program.clone())),
             Ok(m) if !m.is_file() || m.permissions().mode() & 0o111 == 0 => {

@@ -64,6 +64,13 @@ pub struct ServeArgs {
     /// Give instances no outbound network access at all.
     #[arg(long, env = "STRATUS_NO_NETWORK")]
     no_network: bool,
+    /// Host directory under which functions may mount shared directories (repeatable).
+    #[arg(
+        long = "mount-root",
+        env = "STRATUS_MOUNT_ROOTS",
+        value_delimiter = ','
+    )]
+    mount_roots: Vec<PathBuf>,
     /// Let isolated instances reach the host's loopback (and so this server's API).
     #[arg(long, env = "STRATUS_ALLOW_INSTANCE_HOST_ACCESS")]
     allow_instance_host_access: bool,
@@ -234,6 +241,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         config.node = n.clone();
     }
     config.network = !args.no_network;
+    config.mount_roots = args
+        .mount_roots
+        .iter()
+        .map(|r| {
+            r.canonicalize()
+                .with_context(|| format!("--mount-root {}", r.display()))
+        })
+        .collect::<anyhow::Result<_>>()?;
     let sandbox = choose_sandbox(&args, &data_dir)?;
     let engine = Engine::start(config, store.clone(), blobs, sandbox).await?;
 
