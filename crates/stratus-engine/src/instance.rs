@@ -379,7 +379,7 @@ pub(crate) async fn start(
         }
     };
     let handle: Arc<dyn InstanceHandle> = Arc::from(started.handle);
-    let mailbox = Arc::new(Mailbox::new(stratus_types::limits::SYNC_PAYLOAD_MAX + 100));
+    let mailbox = Arc::new(Mailbox::new(stratus_types::limits::SYNC_PAYLOAD_MAX));
     let server = match started.api_listener {
         Some(l) => {
             let listener = l

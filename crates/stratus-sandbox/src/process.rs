@@ -81,13 +81,6 @@ impl Sandbox for ProcessSandbox {
                 "disk mounts and container images need the isolated sandbox (run stratus serve as root)",
             )));
         }
-        match std::fs::metadata(&spec.program) {
-            Err(_) => return Err(SandboxError::NotFound(spec.program.clone())),
-            Ok(m) if !m.is_file() || m.permissions().mode() & 0o111 == 0 => {
-                return Err(SandboxError::NotExecutable(spec.program.clone()))
-            }
-            Ok(_) => {}
-        }
         // The code is reached through `<work>/code` so relative paths behave as in the
         // isolated backend (`code/...` from the working directory).
         let link = spec.work_dir.join("code");
@@ -95,6 +88,13 @@ impl Sandbox for ProcessSandbox {
         std::os::unix::fs::symlink(&spec.code_dir, &link)?;
         for sub in ["tmp", "log"] {
             std::fs::create_dir_all(spec.work_dir.join(sub))?;
+        }
+        match std::fs::metadata(&spec.program) {
+            Err(_) => return Err(SandboxError::NotFound(spec.program.clone())),
+            Ok(m) if !m.is_file() || m.permissions().mode() & 0o111 == 0 => {
+                return Err(SandboxError::NotExecutable(spec.program.clone()))
+            }
+            Ok(_) => {}
         }
         let (api_addr, api_listener) = if spec.serve_runtime_api {
             let l = std::net::TcpListener::bind("127.0.0.1:0")?;

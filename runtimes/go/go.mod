@@ -1,0 +1,3 @@
+module huaweicloud.com/go-runtime
+
+go 1.19
