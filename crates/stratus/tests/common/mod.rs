@@ -119,8 +119,7 @@ impl Server {
     /// Stops with SIGTERM and waits; returns the data directory for a restart.
     pub fn stop(mut self) -> tempfile::TempDir {
         self.terminate();
-        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
-        dir
+        std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap())
     }
 
     /// Kills with SIGKILL (crash).
