@@ -12,6 +12,7 @@ use std::process::ExitCode;
     version,
     about = "Self-hosted serverless functions, FunctionGraph-compatible"
 )]
+#[allow(clippy::large_enum_variant)] // parsed once at start-up
 enum Command {
     /// Run the platform (API, instances, logs) on this machine.
     Serve(Box<serve::ServeArgs>),

@@ -115,11 +115,7 @@ fn lifecycle_through_the_client() {
     let pkg = c
         .call(
             "GET",
-            &link
-                .split_once(&format!("/v2/{PROJECT}/"))
-                .unwrap()
-                .1
-                .to_string(),
+            link.split_once(&format!("/v2/{PROJECT}/")).unwrap().1,
             &[],
             &[],
             None,
