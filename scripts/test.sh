@@ -11,6 +11,8 @@ command -v curl >/dev/null 2>&1 || need_apt+=(curl)
 [ -x /usr/bin/python3 ] || need_apt+=(python3)
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
 command -v gcc >/dev/null 2>&1 || need_apt+=(gcc)
+for tool in skopeo umoci docker-registry slirp4netns; do command -v "$tool" >/dev/null 2>&1 || need_apt+=("$tool"); done
+[ -x /bin/busybox ] || need_apt+=(busybox-static)
 if [ ${#need_apt[@]} -gt 0 ]; then
     echo "== installing ${need_apt[*]}"
     if [ "$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
