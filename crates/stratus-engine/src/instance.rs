@@ -4,7 +4,7 @@ use crate::shims::Shims;
 use bytes::Bytes;
 use std::collections::HashMap;
 use std::os::fd::{AsRawFd, OwnedFd};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -80,9 +80,10 @@ impl Instance {
         self.mailbox.close();
     }
 
-    /// Whether the process has ended.
+    /// Whether the process has ended or is being killed (a stopped instance must never
+    /// be handed another request, even before its death watcher has run).
     pub fn is_dead(&self) -> bool {
-        self.death.borrow().is_some()
+        self.stopping.load(Ordering::Acquire) || self.death.borrow().is_some()
     }
 
     /// Peak memory so far, bytes (from the cgroup when the sandbox has one).
@@ -156,18 +157,32 @@ fn bootstrap(
             "runtime bootstrap file is not executable: set its execute permission (chmod +x bootstrap) before zipping".into(),
         ));
     }
-    let mut head = [0u8; 4];
+    let mut head = [0u8; 16];
     let n = std::fs::File::open(&host)
         .and_then(|mut f| f.read(&mut head))
         .unwrap_or(0);
-    let direct = n >= 2
-        && (head.starts_with(b"#!") || head.starts_with(b"\x7fELF"))
-        && meta.permissions().mode() & 0o111 != 0;
+    let head = &head[..n];
+    let executable = meta.permissions().mode() & 0o111 != 0;
+    if executable && is_sh_script(head) && Path::new(BASH).exists() {
+        // FunctionGraph's /bin/sh is bash and the guide's bootstraps rely on it
+        // (`set -o pipefail`); Debian's dash would refuse them.
+        return Ok((BASH.into(), vec![inside]));
+    }
+    let direct = (head.starts_with(b"#!") || head.starts_with(b"\x7fELF")) && executable;
     if direct {
         Ok((inside, vec![]))
     } else {
         Ok(("/bin/sh".into(), vec![inside]))
     }
+}
+
+const BASH: &str = "/bin/bash";
+
+/// `#!/bin/sh` followed by the end of the line or by arguments.
+fn is_sh_script(head: &[u8]) -> bool {
+    head.strip_prefix(b"#!/bin/sh")
+        .or_else(|| head.strip_prefix(b"#! /bin/sh"))
+        .is_some_and(|rest| matches!(rest.first(), None | Some(b'\n' | b'\r' | b' ' | b'\t')))
 }
 
 fn program(l: &Launch<'_>, view: &View) -> Result<(String, Vec<String>), StartFailure> {
@@ -747,5 +762,20 @@ fn unread_bytes(fd: i32) -> i32 {
         0
     } else {
         n
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_sh_script;
+
+    #[test]
+    fn sh_scripts_are_recognised() {
+        assert!(is_sh_script(b"#!/bin/sh\nset -o pipefail\n"));
+        assert!(is_sh_script(b"#! /bin/sh -e\n"));
+        assert!(is_sh_script(b"#!/bin/sh"));
+        assert!(!is_sh_script(b"#!/bin/shell\n"));
+        assert!(!is_sh_script(b"#!/bin/bash\n"));
+        assert!(!is_sh_script(b"\x7fELF"));
     }
 }

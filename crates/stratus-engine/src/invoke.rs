@@ -217,8 +217,17 @@ impl Invoker {
         self.inner.pools.instance_count(function_id)
     }
 
-    /// Runs one invocation to its end.
+    /// Runs one invocation to its end. The work runs on its own task, so a caller that
+    /// goes away (a client disconnect drops the API handler) cannot leave a quota unit,
+    /// an instance slot or a start reservation taken.
     pub async fn invoke(&self, req: InvokeRequest) -> Result<InvokeResult, InvokeError> {
+        let this = self.clone();
+        tokio::spawn(async move { this.invoke_here(req).await })
+            .await
+            .map_err(|e| InvokeError::Internal(anyhow::anyhow!("invocation task failed: {e}")))?
+    }
+
+    async fn invoke_here(&self, req: InvokeRequest) -> Result<InvokeResult, InvokeError> {
         let inner = &self.inner;
         if inner.shutting_down.load(Ordering::Acquire) {
             return Err(InvokeError::ShuttingDown);
@@ -347,6 +356,12 @@ impl Invoker {
                             ));
                         }
                     }
+                }
+                Acquire::Wait => {
+                    // Every start ends in `started` or `start_failed`, which wake us; the
+                    // guard also counts a caller that goes away while waiting.
+                    let _waiting = StopWaiting(pool);
+                    notified.await;
                 }
                 Acquire::Throttle => {
                     if tokio::time::timeout_at(deadline, notified).await.is_err() {
@@ -633,6 +648,15 @@ impl Invoker {
             })
             .collect();
         self.inner.sink.send(out);
+    }
+}
+
+/// Ends a request's wait for a starting instance, however the wait ends.
+struct StopWaiting<'a>(&'a PoolEntry);
+
+impl Drop for StopWaiting<'_> {
+    fn drop(&mut self) {
+        self.0.stop_waiting();
     }
 }
 

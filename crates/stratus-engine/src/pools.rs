@@ -62,6 +62,11 @@ impl PoolEntry {
             .unwrap_or_else(|p| p.into_inner())
             .insert(id, instance);
         self.lock().started(id, Instant::now());
+        self.freed.notify_waiters();
+    }
+
+    pub fn stop_waiting(&self) {
+        self.lock().stop_waiting();
     }
 
     pub fn start_failed(&self) {

@@ -19,6 +19,10 @@ pub enum Acquire {
     /// Start a new instance; a start is reserved and must be finished with
     /// `started` or `start_failed`.
     Start,
+    /// An instance being started has room for this request too: wait until the start
+    /// ends (`started` or `start_failed`), call `stop_waiting`, then acquire again. This is
+    /// what keeps a cold burst within one instance's concurrency to one cold start.
+    Wait,
     /// Every instance is busy and no more may start.
     Throttle,
 }
@@ -37,6 +41,8 @@ pub struct Pool {
     limits: PoolLimits,
     slots: Vec<Slot>,
     starting: u32,
+    /// Requests waiting for an instance that is starting.
+    waiting: u32,
 }
 
 impl Pool {
@@ -46,6 +52,7 @@ impl Pool {
             limits,
             slots: Vec::new(),
             starting: 0,
+            waiting: 0,
         }
     }
 
@@ -73,6 +80,11 @@ impl Pool {
             slot.last_used = now;
             return Acquire::Use(slot.id);
         }
+        // Each start serves its own request plus `cap - 1` more once it is up.
+        if self.waiting < self.starting * (cap - 1) {
+            self.waiting += 1;
+            return Acquire::Wait;
+        }
         let total = self.slots.len() as u32 + self.starting;
         match self.limits.max_instances {
             Some(max) if total >= max => Acquire::Throttle,
@@ -92,6 +104,11 @@ impl Pool {
             last_used: now,
             reserved: false,
         });
+    }
+
+    /// A request that got `Wait` stops waiting (the start it waited for has ended).
+    pub fn stop_waiting(&mut self) {
+        self.waiting = self.waiting.saturating_sub(1);
     }
 
     /// A reserved start failed.
@@ -195,6 +212,42 @@ mod tests {
             "sixth request needs a new instance"
         );
         assert_eq!(p.busy(), 5);
+    }
+
+    #[test]
+    fn cold_burst_waits_for_the_starting_instance() {
+        let t = Instant::now();
+        let mut p = pool(None, 5);
+        assert_eq!(p.acquire(t), Acquire::Start);
+        for _ in 0..4 {
+            assert_eq!(p.acquire(t), Acquire::Wait);
+        }
+        assert_eq!(p.acquire(t), Acquire::Start, "the sixth does not fit");
+        p.started(1, t);
+        for _ in 0..4 {
+            p.stop_waiting();
+            assert_eq!(p.acquire(t), Acquire::Use(1));
+        }
+        assert_eq!(p.busy(), 5);
+    }
+
+    #[test]
+    fn waiters_start_their_own_after_a_failed_start() {
+        let t = Instant::now();
+        let mut p = pool(Some(1), 3);
+        assert_eq!(p.acquire(t), Acquire::Start);
+        assert_eq!(p.acquire(t), Acquire::Wait);
+        assert_eq!(p.acquire(t), Acquire::Wait);
+        assert_eq!(
+            p.acquire(t),
+            Acquire::Throttle,
+            "beyond one instance's room"
+        );
+        p.start_failed();
+        p.stop_waiting();
+        assert_eq!(p.acquire(t), Acquire::Start);
+        p.stop_waiting();
+        assert_eq!(p.acquire(t), Acquire::Wait);
     }
 
     #[test]

@@ -169,9 +169,11 @@ pub extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
         if libc::chdir(plan.cwd.as_ptr()) != 0 {
             fail(plan, 1005);
         }
-        if libc::setgroups(0, std::ptr::null()) != 0
-            || libc::setgid(plan.gid) != 0
-            || libc::setuid(plan.uid) != 0
+        // Raw syscalls: glibc's set*id wrappers signal every thread the parent had and
+        // wait for them (setxid broadcast), which hangs in this single-threaded copy.
+        if libc::syscall(libc::SYS_setgroups, 0, std::ptr::null::<libc::gid_t>()) != 0
+            || libc::syscall(libc::SYS_setresgid, plan.gid, plan.gid, plan.gid) != 0
+            || libc::syscall(libc::SYS_setresuid, plan.uid, plan.uid, plan.uid) != 0
         {
             fail(plan, 1006);
         }

@@ -39,7 +39,10 @@ impl Server {
             .env("STRATUS_ROOT_ACCESS_KEY", AK)
             .env("STRATUS_ROOT_SECRET_KEY", SK)
             .env("STRATUS_PROJECT_ID", PROJECT)
-            .env("STRATUS_LOG", "info")
+            .env(
+                "STRATUS_LOG",
+                std::env::var("STRATUS_TEST_LOG").unwrap_or_else(|_| "info".into()),
+            )
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("start stratus");
@@ -153,6 +156,11 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         self.terminate();
+        if std::thread::panicking() {
+            // The server's own log is what explains a failed test.
+            let log = self.stderr.lock().map(|s| s.clone()).unwrap_or_default();
+            eprintln!("---- server log ----\n{log}---- end of server log ----");
+        }
     }
 }
 
