@@ -3,8 +3,10 @@
 //! `api/functiongraph-v2.md`; this crate is shared by the server and the client.
 #![deny(missing_docs)]
 
+mod asyncs;
 mod function;
 
+pub use asyncs::*;
 pub use function::*;
 
 use serde::{Deserialize, Serialize};

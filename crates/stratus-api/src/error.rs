@@ -33,7 +33,7 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, "FSS.0400", msg)
     }
 
-    fn internal(e: impl std::fmt::Display) -> Self {
+    pub(crate) fn internal(e: impl std::fmt::Display) -> Self {
         tracing::error!("internal error: {e:#}");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,

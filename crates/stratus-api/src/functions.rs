@@ -293,5 +293,6 @@ pub async fn delete(
     let rec = state.engine.functions.get(&key).await?;
     state.engine.functions.delete(&key).await?;
     state.engine.invoker.stop_function(&rec.id);
+    state.engine.queue.forget_function(&rec.id);
     Ok(StatusCode::NO_CONTENT)
 }

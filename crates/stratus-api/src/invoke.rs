@@ -54,6 +54,7 @@ pub async fn sync(
             body,
             invoke_type: InvokeType::Sync,
             memory: header(&headers, "x-cff-instance-memory").map(str::to_string),
+            request_id: None,
         })
         .await?;
     if out.error.as_ref().is_some_and(|e| e.code == 4008) {

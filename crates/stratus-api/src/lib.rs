@@ -1,6 +1,7 @@
 //! The HTTP face of Stratus: FunctionGraph v2 routes, AK/SK authentication, error
 //! bodies, `/healthz`. The only crate that knows the public API's HTTP types.
 
+mod asyncs;
 mod auth;
 mod convert;
 mod error;
@@ -72,6 +73,32 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/v2/{project_id}/fgs/functions/{function_urn}/logs",
             get(logs::query),
+        )
+        .route(
+            "/v2/{project_id}/fgs/functions/{function_urn}/invocations-async",
+            post(asyncs::invoke),
+        )
+        .route(
+            "/v2/{project_id}/fgs/functions/{function_urn}/async-invocations",
+            get(asyncs::list),
+        )
+        .route(
+            "/v2/{project_id}/fgs/functions/{function_urn}/active-async-invocations",
+            get(asyncs::list_active),
+        )
+        .route(
+            "/v2/{project_id}/fgs/functions/{function_urn}/cancel",
+            post(asyncs::cancel),
+        )
+        .route(
+            "/v2/{project_id}/fgs/functions/{function_urn}/async-invoke-config",
+            get(asyncs::get_config)
+                .put(asyncs::put_config)
+                .delete(asyncs::delete_config),
+        )
+        .route(
+            "/v2/{project_id}/fgs/functions/{function_urn}/async-invoke-configs",
+            get(asyncs::list_configs),
         )
         .fallback(error::not_found_route)
         .layer(axum::middleware::from_fn_with_state(

@@ -25,6 +25,9 @@ pub struct InvokeArgs {
     /// Instance memory for this call (dynamic memory).
     #[arg(long)]
     memory: Option<u32>,
+    /// Queue the event and print its request id instead of waiting for the result.
+    #[arg(long = "async", conflicts_with_all = ["log", "memory"])]
+    asynchronous: bool,
 }
 
 /// `fn logs`.
@@ -56,6 +59,16 @@ pub fn invoke(client: &Client, out: Format, a: InvokeArgs) -> anyhow::Result<()>
         (_, Some(al)) => format!("{}:!{al}", client.urn(&a.name)),
         _ => client.urn(&a.name),
     };
+    if a.asynchronous {
+        let accepted = client.invoke_async(&target, &event)?;
+        output::show(
+            out,
+            &accepted,
+            &["request id"],
+            vec![vec![accepted.request_id.clone()]],
+        );
+        return Ok(());
+    }
     let opts = InvokeOptions {
         log: a.log,
         memory: a.memory,

@@ -1,5 +1,6 @@
 //! The `stratus fn ...` commands. Reaches the server only through `stratus-client`.
 
+mod asyncs;
 mod code;
 mod invoke;
 mod manage;
@@ -81,6 +82,17 @@ enum FnCommand {
     },
     /// Show stored log lines.
     Logs(invoke::LogsArgs),
+    /// Show or set the asynchronous invocation policy (retries, age, destinations).
+    AsyncConfig(asyncs::ConfigArgs),
+    /// List asynchronous requests and their status.
+    AsyncEvents(asyncs::EventsArgs),
+    /// Cancel an asynchronous request that is still waiting.
+    AsyncCancel {
+        /// Function name.
+        name: String,
+        /// The request id from `fn invoke --async`.
+        request_id: String,
+    },
 }
 
 /// Runs a CLI command; prints the server's error and exits non-zero on failure.
@@ -120,5 +132,10 @@ fn dispatch(args: FnArgs) -> anyhow::Result<()> {
             max_instances,
         } => manage::concurrency(&client, out, &name, per_instance, max_instances),
         FnCommand::Logs(a) => invoke::logs(&client, out, a),
+        FnCommand::AsyncConfig(a) => asyncs::config(&client, out, a),
+        FnCommand::AsyncEvents(a) => asyncs::events(&client, out, a),
+        FnCommand::AsyncCancel { name, request_id } => {
+            asyncs::cancel(&client, out, &name, &request_id)
+        }
     }
 }

@@ -366,6 +366,82 @@ impl Client {
     }
 
     /// Reads log lines.
+    /// `POST .../invocations-async`: the request id once the event is durable.
+    pub fn invoke_async(&self, name: &str, event: &[u8]) -> Result<AsyncInvokeResponse> {
+        self.call(
+            "POST",
+            &self.fn_path(name, "invocations-async"),
+            &[],
+            &[],
+            Some(event),
+        )?
+        .json()
+    }
+
+    /// `GET .../async-invocations` with the API's query parameters.
+    pub fn async_invocations(
+        &self,
+        name: &str,
+        query: &[(&str, String)],
+    ) -> Result<AsyncInvocationList> {
+        self.call(
+            "GET",
+            &self.fn_path(name, "async-invocations"),
+            query,
+            &[],
+            None,
+        )?
+        .json()
+    }
+
+    /// `POST .../cancel` of a waiting asynchronous request.
+    pub fn cancel_async(&self, name: &str, request_id: &str) -> Result<()> {
+        let body = serde_json::to_vec(&CancelBody {
+            request_id: Some(request_id.to_string()),
+            kind: None,
+        })
+        .map_err(|e| ClientError::Decode(e.to_string()))?;
+        self.call("POST", &self.fn_path(name, "cancel"), &[], &[], Some(&body))?;
+        Ok(())
+    }
+
+    /// `PUT .../async-invoke-config`.
+    pub fn put_async_config(&self, name: &str, body: &AsyncConfigBody) -> Result<AsyncConfigView> {
+        let body = serde_json::to_vec(body).map_err(|e| ClientError::Decode(e.to_string()))?;
+        self.call(
+            "PUT",
+            &self.fn_path(name, "async-invoke-config"),
+            &[],
+            &[],
+            Some(&body),
+        )?
+        .json()
+    }
+
+    /// `GET .../async-invoke-config`.
+    pub fn get_async_config(&self, name: &str) -> Result<AsyncConfigView> {
+        self.call(
+            "GET",
+            &self.fn_path(name, "async-invoke-config"),
+            &[],
+            &[],
+            None,
+        )?
+        .json()
+    }
+
+    /// `DELETE .../async-invoke-config`.
+    pub fn delete_async_config(&self, name: &str) -> Result<()> {
+        self.call(
+            "DELETE",
+            &self.fn_path(name, "async-invoke-config"),
+            &[],
+            &[],
+            None,
+        )?;
+        Ok(())
+    }
+
     pub fn logs(&self, name: &str, query: &[(&str, String)]) -> Result<LogsResponse> {
         self.call("GET", &self.fn_path(name, "logs"), query, &[], None)?
             .json()

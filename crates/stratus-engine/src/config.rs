@@ -32,13 +32,19 @@ pub struct EngineConfig {
     pub network: bool,
     /// Host directories under which functions may mount shared directories.
     pub mount_roots: Vec<PathBuf>,
+    /// Asynchronous requests run at once, server-wide: the share of capacity the queue
+    /// may take, so synchronous traffic is never starved.
+    pub async_concurrency: usize,
+    /// How long finished asynchronous request records are kept.
+    pub async_retention: Duration,
+    /// Root of the bucket directories that stand in for object storage (destinations).
+    pub bucket_dir: PathBuf,
 }
 
 impl EngineConfig {
     /// Defaults for a data directory.
     pub fn new(data_dir: PathBuf) -> Self {
         EngineConfig {
-            data_dir,
             region: "local".to_string(),
             python: find_python(),
             node: find_in_path("node").unwrap_or_else(|| PathBuf::from("/usr/bin/node")),
@@ -51,6 +57,10 @@ impl EngineConfig {
             log_retention: Duration::from_secs(7 * 24 * 3600),
             network: true,
             mount_roots: Vec::new(),
+            async_concurrency: stratus_types::limits::PROJECT_CONCURRENCY / 2,
+            async_retention: Duration::from_secs(3 * 24 * 3600),
+            bucket_dir: data_dir.join("buckets"),
+            data_dir,
         }
     }
 }

@@ -509,6 +509,7 @@ pub(crate) async fn start(
         }
     }
     let outcome = tokio::select! {
+        biased;
         r = mailbox.wait_ready() => Some(r),
         _ = instance.died() => None,
         _ = tokio::time::sleep(deadline) => Some(Readiness::Starting),
@@ -545,6 +546,12 @@ pub(crate) async fn start(
         None => {
             let death = instance.died().await;
             instance.logs.settle().await;
+            // A runtime that reports its init error and exits at once can be seen dead
+            // before its report is handled; the report is the better answer.
+            let late = tokio::time::timeout(Duration::from_millis(100), mailbox.wait_ready()).await;
+            if let Ok(Readiness::Failed(body)) = late {
+                return Err(init_failure(&body, instance.logs.startup_lines()));
+            }
             let (cause, code, message) = match death {
                 Death::OutOfMemory => (
                     crate::invoke::Cause::MemoryExceeded,

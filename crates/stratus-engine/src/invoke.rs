@@ -85,6 +85,9 @@ pub struct InvokeRequest {
     pub invoke_type: InvokeType,
     /// Raw `X-Cff-Instance-Memory` value.
     pub memory: Option<String>,
+    /// The request id to run under (an asynchronous request keeps its own); `None`
+    /// makes a new one.
+    pub request_id: Option<String>,
 }
 
 /// A function-side failure (the invocation itself succeeded as an API call).
@@ -238,7 +241,7 @@ impl Invoker {
                 req.body.len()
             )));
         }
-        let (record, version) = self.resolve(&req).await?;
+        let (record, version) = self.target(&req.project_id, &req.urn).await?;
         let spec = &record.latest;
         let memory_mb = memory_for(spec, req.memory.as_deref())?;
         if spec.strategy.max_instances == 0 {
@@ -269,12 +272,13 @@ impl Invoker {
         result
     }
 
-    async fn resolve(
+    /// The function and version a URN names in a project, without invoking it.
+    pub async fn target(
         &self,
-        req: &InvokeRequest,
+        project_id: &str,
+        urn: &Urn,
     ) -> Result<(Arc<FunctionRecord>, String), InvokeError> {
-        let urn = &req.urn;
-        if urn.project_id != req.project_id {
+        if urn.project_id != project_id {
             return Err(InvokeError::NotFound(format!(
                 "function {urn} does not exist in this project"
             )));
@@ -319,7 +323,10 @@ impl Invoker {
     ) -> Result<InvokeResult, InvokeError> {
         let inner = &self.inner;
         let spec = &record.latest;
-        let request_id = uuid::Uuid::new_v4().to_string();
+        let request_id = req
+            .request_id
+            .clone()
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         let deadline = tokio::time::Instant::now() + inner.config.queue_wait;
         let mut startup_log = Vec::new();
         let instance: Arc<Instance> = loop {

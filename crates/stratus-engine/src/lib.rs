@@ -13,6 +13,7 @@ mod logs;
 mod materialize;
 mod mounts;
 mod pools;
+mod queue;
 mod shims;
 
 pub use code::CodeUpload;
@@ -21,6 +22,8 @@ pub use error::{DeployError, InvokeError};
 pub use functions::{ExportedFunction, FunctionDraft, Functions};
 pub use invoke::{FunctionError, InvokeRequest, InvokeResult, InvokeType, Invoker};
 pub use logs::{LogSink, Logs};
+pub use queue::policy::{AsyncPolicy, Destination, DestinationInput, PolicyInput};
+pub use queue::{qualifier_text, AsyncConfig, AsyncQueue, CancelError};
 
 use std::sync::Arc;
 use stratus_sandbox::Sandbox;
@@ -35,6 +38,8 @@ pub struct Engine {
     pub invoker: Invoker,
     /// Log queries.
     pub logs: Logs,
+    /// Asynchronous invocation.
+    pub queue: AsyncQueue,
 }
 
 impl Engine {
@@ -61,15 +66,24 @@ impl Engine {
             sink,
             shims,
         );
+        let queue = AsyncQueue::start(
+            config.clone(),
+            store.clone(),
+            invoker.clone(),
+            functions.clone(),
+        )
+        .await?;
         Ok(Engine {
             functions,
             invoker,
             logs: Logs::new(store),
+            queue,
         })
     }
 
     /// Stops every instance.
     pub async fn shutdown(&self) {
+        self.queue.shutdown();
         self.invoker.shutdown().await;
     }
 }

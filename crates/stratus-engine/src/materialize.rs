@@ -47,10 +47,39 @@ impl Materializer {
             let _ = std::fs::remove_dir_all(&tmp);
             std::fs::create_dir_all(&tmp)?;
             crate::code::unpack(&bytes, &tmp)?;
+            open_to_instances(&tmp)?;
             std::fs::rename(&tmp, &final_dir)?;
             Ok(())
         })
         .await??;
         Ok(dir)
     }
+}
+
+/// Instances run as another user (uid 1003) than the one that unpacked the code, and the
+/// code is mounted read-only: every file must be readable by all, directories
+/// searchable, and what its owner may execute executable by all. Archives made by tools
+/// that write owner-only modes (Python's `zipfile.writestr` gives 0600) then still run.
+fn open_to_instances(dir: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let meta = entry.path().symlink_metadata()?;
+        if meta.file_type().is_symlink() {
+            continue;
+        }
+        let mode = meta.permissions().mode() & 0o7777;
+        let wanted = if meta.is_dir() {
+            open_to_instances(&entry.path())?;
+            mode | 0o555
+        } else if mode & 0o100 != 0 {
+            mode | 0o555
+        } else {
+            mode | 0o444
+        };
+        if wanted != mode {
+            std::fs::set_permissions(entry.path(), std::fs::Permissions::from_mode(wanted))?;
+        }
+    }
+    Ok(())
 }

@@ -11,7 +11,12 @@ use std::sync::{Arc, Mutex};
 use stratus_store::*;
 use stratus_types::FunctionSpec;
 
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+mod queue;
+
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_init.sql"),
+    include_str!("../migrations/0002_async.sql"),
+];
 
 /// SQLite-backed `Store`.
 #[derive(Clone)]
@@ -444,6 +449,51 @@ impl Store for SqliteStore {
             Ok(n as u64)
         })
         .await
+    }
+
+    async fn async_apply(&self, ops: Vec<AsyncOp>) -> StoreResult<()> {
+        self.run(move |c| queue::apply(c, &ops)).await
+    }
+
+    async fn async_pending(&self) -> StoreResult<Vec<AsyncRequest>> {
+        self.run(queue::pending).await
+    }
+
+    async fn async_get(&self, request_id: &str) -> StoreResult<Option<AsyncRequest>> {
+        let id = request_id.to_string();
+        self.run(move |c| queue::get(c, &id)).await
+    }
+
+    async fn async_list(&self, query: &AsyncQuery) -> StoreResult<(Vec<AsyncRequest>, usize)> {
+        let q = query.clone();
+        self.run(move |c| queue::list(c, &q)).await
+    }
+
+    async fn async_prune(&self, ended_before_ms: i64) -> StoreResult<u64> {
+        self.run(move |c| queue::prune(c, ended_before_ms)).await
+    }
+
+    async fn put_async_config(
+        &self,
+        function_id: &str,
+        qualifier: &str,
+        config: &str,
+    ) -> StoreResult<AsyncConfigRecord> {
+        let (f, q, cfg) = (
+            function_id.to_string(),
+            qualifier.to_string(),
+            config.to_string(),
+        );
+        self.run(move |c| queue::put_config(c, &f, &q, &cfg)).await
+    }
+
+    async fn delete_async_config(&self, function_id: &str, qualifier: &str) -> StoreResult<()> {
+        let (f, q) = (function_id.to_string(), qualifier.to_string());
+        self.run(move |c| queue::delete_config(c, &f, &q)).await
+    }
+
+    async fn async_configs(&self) -> StoreResult<Vec<AsyncConfigRecord>> {
+        self.run(queue::configs).await
     }
 }
 

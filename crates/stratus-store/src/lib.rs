@@ -4,9 +4,11 @@
 #![deny(missing_docs)]
 
 mod blob;
+mod queue;
 mod records;
 
 pub use blob::{BlobStore, LocalBlobStore};
+pub use queue::*;
 pub use records::*;
 
 use async_trait::async_trait;
@@ -73,4 +75,27 @@ pub trait Store: Send + Sync + 'static {
     async fn query_logs(&self, query: &LogQuery) -> StoreResult<Vec<StoredLogLine>>;
     /// Deletes log lines older than the given Unix time in milliseconds.
     async fn prune_logs(&self, older_than_ms: i64) -> StoreResult<u64>;
+
+    /// Applies a batch of queue changes in one durable transaction (group commit). Changes
+    /// to requests that no longer exist (their function was deleted) are skipped.
+    async fn async_apply(&self, ops: Vec<AsyncOp>) -> StoreResult<()>;
+    /// Every request not yet terminal (WAIT or RUNNING), in order of acceptance.
+    async fn async_pending(&self) -> StoreResult<Vec<AsyncRequest>>;
+    /// One request by id.
+    async fn async_get(&self, request_id: &str) -> StoreResult<Option<AsyncRequest>>;
+    /// A page of a function's requests, newest first, and the total matching.
+    async fn async_list(&self, query: &AsyncQuery) -> StoreResult<(Vec<AsyncRequest>, usize)>;
+    /// Deletes terminal requests that ended before the given Unix time in milliseconds.
+    async fn async_prune(&self, ended_before_ms: i64) -> StoreResult<u64>;
+    /// Creates or replaces a policy; keeps the creation time of a replaced one.
+    async fn put_async_config(
+        &self,
+        function_id: &str,
+        qualifier: &str,
+        config: &str,
+    ) -> StoreResult<AsyncConfigRecord>;
+    /// Deletes a policy; `NotFound` when there is none.
+    async fn delete_async_config(&self, function_id: &str, qualifier: &str) -> StoreResult<()>;
+    /// Every stored policy (loaded once at start; the engine keeps them in memory).
+    async fn async_configs(&self) -> StoreResult<Vec<AsyncConfigRecord>>;
 }

@@ -74,6 +74,17 @@ pub struct ServeArgs {
     /// Let isolated instances reach the host's loopback (and so this server's API).
     #[arg(long, env = "STRATUS_ALLOW_INSTANCE_HOST_ACCESS")]
     allow_instance_host_access: bool,
+    /// Asynchronous requests run at once (default: half the project concurrency), so
+    /// queued work never takes all capacity from synchronous calls.
+    #[arg(long, env = "STRATUS_ASYNC_CONCURRENCY")]
+    async_concurrency: Option<usize>,
+    /// Days finished asynchronous request records are kept.
+    #[arg(long, env = "STRATUS_ASYNC_RETENTION_DAYS", default_value_t = 3)]
+    async_retention_days: u64,
+    /// Directory whose subdirectories are the buckets of OBS destinations
+    /// (default: <data-dir>/buckets).
+    #[arg(long, env = "STRATUS_BUCKET_DIR")]
+    bucket_dir: Option<PathBuf>,
 }
 
 /// Which sandbox backend runs instances.
@@ -241,6 +252,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         config.node = n.clone();
     }
     config.network = !args.no_network;
+    config.async_concurrency = args
+        .async_concurrency
+        .unwrap_or(config.project_concurrency / 2)
+        .max(1);
+    config.async_retention = Duration::from_secs(args.async_retention_days.max(1) * 86_400);
+    if let Some(b) = &args.bucket_dir {
+        config.bucket_dir = b.clone();
+    }
     config.mount_roots = args
         .mount_roots
         .iter()
