@@ -223,3 +223,138 @@ async fn logs_append_query_prune() {
     assert_eq!(store.prune_logs(25).await.unwrap(), 2);
     assert_eq!(store.query_logs(&base).await.unwrap().len(), 1);
 }
+
+fn queued(id: &str, function_id: &str, accepted_ms: i64) -> AsyncRequest {
+    AsyncRequest {
+        request_id: id.into(),
+        project_id: "p1".into(),
+        function_id: function_id.into(),
+        package: "default".into(),
+        function: "a".into(),
+        qualifier: "latest".into(),
+        memory: None,
+        payload: b"{}".to_vec(),
+        status: AsyncStatus::Wait,
+        attempts: 0,
+        accepted_ms,
+        start_ms: None,
+        end_ms: None,
+        error_code: 0,
+        error_message: String::new(),
+    }
+}
+
+#[tokio::test]
+async fn async_queue_survives_reopen_and_follows_its_ops() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("stratus.db");
+    let fid = {
+        let store = SqliteStore::open(&path).unwrap();
+        store.ensure_project("p1").await.unwrap();
+        let rec = store.create_function("p1", &spec("a"), 400).await.unwrap();
+        let ops = (0..5)
+            .map(|i| AsyncOp::Insert(Box::new(queued(&format!("r{i}"), &rec.id, 1000 + i))))
+            .chain([
+                AsyncOp::Start {
+                    request_id: "r0".into(),
+                    attempts: 1,
+                    start_ms: 2000,
+                },
+                AsyncOp::Finish {
+                    request_id: "r0".into(),
+                    status: AsyncStatus::Success,
+                    end_ms: 2100,
+                    error_code: 0,
+                    error_message: String::new(),
+                },
+                AsyncOp::Start {
+                    request_id: "r1".into(),
+                    attempts: 1,
+                    start_ms: 2000,
+                },
+                AsyncOp::Start {
+                    request_id: "r2".into(),
+                    attempts: 1,
+                    start_ms: 2000,
+                },
+                AsyncOp::Requeue {
+                    request_id: "r2".into(),
+                    attempts: 1,
+                    error_code: 4002,
+                    error_message: "boom".into(),
+                },
+                // A request of a function that does not exist is not stored.
+                AsyncOp::Insert(Box::new(queued("ghost", "no-such-function", 1))),
+            ])
+            .collect();
+        store.async_apply(ops).await.unwrap();
+        rec.id
+    };
+    let store = SqliteStore::open(&path).unwrap();
+    let pending = store.async_pending().await.unwrap();
+    let ids: Vec<&str> = pending.iter().map(|r| r.request_id.as_str()).collect();
+    assert_eq!(ids, ["r1", "r2", "r3", "r4"], "in order of acceptance");
+    assert_eq!(pending[0].status, AsyncStatus::Running);
+    assert_eq!(
+        (pending[1].status, pending[1].attempts),
+        (AsyncStatus::Wait, 1)
+    );
+    assert_eq!(pending[1].error_message, "boom");
+    assert!(store.async_get("ghost").await.unwrap().is_none());
+    let done = store.async_get("r0").await.unwrap().unwrap();
+    assert_eq!(
+        (done.status, done.end_ms),
+        (AsyncStatus::Success, Some(2100))
+    );
+
+    let q = |statuses: Vec<AsyncStatus>, offset, limit| AsyncQuery {
+        function_id: fid.clone(),
+        statuses,
+        offset,
+        limit,
+        ..Default::default()
+    };
+    let (page, total) = store.async_list(&q(vec![], 0, 2)).await.unwrap();
+    assert_eq!(total, 5);
+    assert_eq!(page[0].request_id, "r4", "newest first");
+    let (page, _) = store.async_list(&q(vec![], 4, 2)).await.unwrap();
+    assert_eq!(page.len(), 1);
+    let (_, waiting) = store
+        .async_list(&q(vec![AsyncStatus::Wait], 0, 10))
+        .await
+        .unwrap();
+    assert_eq!(waiting, 3);
+
+    assert_eq!(store.async_prune(2101).await.unwrap(), 1);
+    assert_eq!(
+        store.async_prune(i64::MAX).await.unwrap(),
+        0,
+        "only terminal records go"
+    );
+
+    // Policies: put keeps the creation time, delete of a missing one is NotFound, and
+    // deleting the function takes its requests and policies with it.
+    let first = store
+        .put_async_config(&fid, "latest", "{\"a\":1}")
+        .await
+        .unwrap();
+    let second = store
+        .put_async_config(&fid, "latest", "{\"a\":2}")
+        .await
+        .unwrap();
+    assert_eq!(first.created_at, second.created_at);
+    assert_eq!(store.async_configs().await.unwrap()[0].config, "{\"a\":2}");
+    assert!(matches!(
+        store
+            .put_async_config("no-such-function", "latest", "{}")
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.delete_async_config(&fid, "v1").await,
+        Err(StoreError::NotFound)
+    ));
+    store.delete_function(&key("a")).await.unwrap();
+    assert!(store.async_pending().await.unwrap().is_empty());
+    assert!(store.async_configs().await.unwrap().is_empty());
+}
