@@ -104,10 +104,17 @@ fn view(r: &AsyncRequest) -> AsyncInvocation {
 }
 
 fn parse_time(field: &str, raw: &str) -> Result<i64, ApiError> {
-    let t = raw.trim().trim_end_matches('Z');
-    chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S")
+    // The API's form is `YYYY-MM-DDTHH:mm:ss` in UTC; SDKs may add fractions or an offset.
+    let t = raw.trim();
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(t) {
+        return Ok(t.timestamp_millis());
+    }
+    let naive = t.trim_end_matches('Z');
+    ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"]
+        .iter()
+        .find_map(|f| chrono::NaiveDateTime::parse_from_str(naive, f).ok())
         .map(|t| t.and_utc().timestamp_millis())
-        .map_err(|_| {
+        .ok_or_else(|| {
             ApiError::bad_request(format!(
                 "invalid {field}: {raw:?} is not a UTC time like 2024-01-02T03:04:05"
             ))

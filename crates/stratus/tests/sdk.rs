@@ -46,3 +46,11 @@ fn official_sdk_manages_and_invokes_functions() {
     let (ok, out) = run_script(&s, &script);
     assert!(ok, "{out}\nserver log:\n{}", s.stderr.lock().unwrap());
 }
+
+#[test]
+fn official_sdk_drives_asynchronous_invocation() {
+    let s = Server::start(&[]);
+    let script = repo_root().join("crates/stratus/tests/sdk/async_sdk.py");
+    let (ok, out) = run_script(&s, &script);
+    assert!(ok, "{out}\nserver log:\n{}", s.stderr.lock().unwrap());
+}
