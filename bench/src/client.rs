@@ -102,11 +102,17 @@ pub enum Expect {
     Ok200,
     /// A 200 invocation whose function did not fail (`X-Is-Func-Err: false`).
     InvokeOk,
+    /// A 202 (an accepted asynchronous invocation).
+    Accepted,
 }
 
 /// Checks an answer against an expectation.
 pub fn check(expect: Expect, a: &Answer) -> Result<(), String> {
-    if a.status != hyper::StatusCode::OK {
+    let want = match expect {
+        Expect::Accepted => hyper::StatusCode::ACCEPTED,
+        _ => hyper::StatusCode::OK,
+    };
+    if a.status != want {
         let body = String::from_utf8_lossy(&a.body);
         let cut: String = body.chars().take(300).collect();
         return Err(format!("HTTP {}: {cut}", a.status.as_u16()));
@@ -156,6 +162,19 @@ impl Signed {
             headers: vec![("X-CFF-Request-Version", "v1".into())],
             body: Bytes::from_static(b"{}"),
             expect: Expect::InvokeOk,
+        }
+    }
+
+    /// An asynchronous invocation of `name` with a small JSON event.
+    pub fn invoke_async(signer: &Signer, name: &str) -> Signed {
+        Signed {
+            rest: signer.function_path(name, "invocations-async"),
+            signer: signer.clone(),
+            method: "POST",
+            query: vec![],
+            headers: vec![],
+            body: Bytes::from_static(b"{\"bench\":true}"),
+            expect: Expect::Accepted,
         }
     }
 

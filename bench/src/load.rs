@@ -173,7 +173,7 @@ impl Run {
         }
     }
 
-    fn fail(&mut self, why: String) {
+    pub(crate) fn fail(&mut self, why: String) {
         self.errors += 1;
         if self.first_error.is_none() {
             self.first_error = Some(why);

@@ -95,6 +95,11 @@ pub struct Server {
 }
 
 impl Server {
+    /// The server's data directory (its file system is the one the store fsyncs on).
+    pub fn data_dir(&self) -> std::path::PathBuf {
+        self.dir.path().join("data")
+    }
+
     /// Starts the server and waits for its ready line. `extra` are more `serve` flags.
     /// If the server is still running after `lifetime`, it and everything it started are
     /// killed, so that a hung platform fails the scenario instead of hanging the run.

@@ -5,6 +5,7 @@ use crate::ctx::Ctx;
 use crate::report::Table;
 
 mod api;
+mod asyncq;
 mod baseline;
 mod cold;
 mod throughput;
@@ -46,6 +47,11 @@ pub const ALL: &[Scenario] = &[
         name: "api",
         about: "GET config and list functions with 400 functions deployed; create-function throughput",
         run: api::run,
+    },
+    Scenario {
+        name: "async",
+        about: "durable async accepts at concurrency 1/16/64 vs a single 4 KB write+fsync loop; drain rate of a no-op function",
+        run: asyncq::run,
     },
 ];
 
