@@ -266,6 +266,12 @@ fn bad_input_is_refused_and_changes_nothing() {
             "initializer_timeout",
         ),
         (
+            "initializer timeout without an initializer",
+            with(&|b| b.initializer_timeout = Some(0)),
+            "FSS.1405",
+            "initializer_timeout",
+        ),
+        (
             "description too long",
             with(&|b| b.description = Some("d".repeat(513))),
             "FSS.0400",
