@@ -105,19 +105,7 @@ pub async fn list(
             )
         })?,
     };
-    let maxitems: usize = match q.get("maxitems").map(String::as_str) {
-        None | Some("") => 400,
-        Some(m) => match m.parse::<usize>() {
-            Ok(n) if (1..=400).contains(&n) => n,
-            _ => {
-                return Err(ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "FSS.1001",
-                    format!("invalid maxitems {m:?}: must be 1..400"),
-                ))
-            }
-        },
-    };
+    let maxitems = page_size(q.get("maxitems").map(String::as_str))?;
     let query = ListQuery {
         project_id: who.project_id.clone(),
         package: q.get("package_name").filter(|s| !s.is_empty()).cloned(),
@@ -137,6 +125,32 @@ pub async fn list(
         },
         count: total as i64,
     }))
+}
+
+/// Largest page of `list_functions`.
+const MAX_PAGE: usize = 400;
+
+/// `maxitems` as the reference defines it (section 8.3): absent, empty, `0` or more than
+/// 400 mean 400; a negative or non-numeric value is refused.
+fn page_size(raw: Option<&str>) -> Result<usize, ApiError> {
+    let m = raw.unwrap_or("");
+    if m.is_empty() {
+        return Ok(MAX_PAGE);
+    }
+    if !m.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "FSS.1001",
+            format!(
+                "invalid maxitems {m:?}: must be a non-negative integer (at most 400 are returned)"
+            ),
+        ));
+    }
+    // All digits: a value too large for usize is simply "more than 400".
+    Ok(match m.parse::<usize>() {
+        Ok(n) if (1..=MAX_PAGE).contains(&n) => n,
+        _ => MAX_PAGE,
+    })
 }
 
 /// `GET .../{function_urn}/config`.
@@ -294,4 +308,28 @@ pub async fn delete(
     state.engine.functions.delete(&key).await?;
     state.engine.invoker.stop_function(&rec.id);
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_size_follows_the_reference() {
+        for (raw, n) in [
+            (None, 400),
+            (Some(""), 400),
+            (Some("0"), 400),
+            (Some("1"), 1),
+            (Some("400"), 400),
+            (Some("401"), 400),
+            (Some("123456789012345678901234567890"), 400),
+        ] {
+            assert_eq!(page_size(raw).ok(), Some(n), "{raw:?}");
+        }
+        for bad in ["-1", "-0", "x", "1e3", "+5", " 5"] {
+            let err = page_size(Some(bad)).err().map(|e| (e.status, e.code));
+            assert_eq!(err, Some((StatusCode::BAD_REQUEST, "FSS.1001")), "{bad}");
+        }
+    }
 }

@@ -170,7 +170,26 @@ fn listing_pages_with_marker_and_filters() {
         .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&filtered.body).unwrap();
     assert_eq!(v["count"], 1);
-    for bad in ["0", "401", "-1", "x"] {
+    // Per the reference, absent, 0 and values over 400 all mean 400 items.
+    for whole in ["", "0", "401", "99999999999999999999999"] {
+        let r = c
+            .call(
+                "GET",
+                "fgs/functions",
+                &[("maxitems", whole.into())],
+                &[],
+                None,
+            )
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+        assert_eq!(
+            (v["functions"].as_array().unwrap().len(), &v["count"]),
+            (5, &serde_json::json!(5)),
+            "maxitems={whole}"
+        );
+    }
+    // Only negative or non-numeric values are refused.
+    for bad in ["-1", "x", "1.5", " 3"] {
         let r = c.call(
             "GET",
             "fgs/functions",
@@ -178,7 +197,9 @@ fn listing_pages_with_marker_and_filters() {
             &[],
             None,
         );
-        assert_eq!(api_err(r).0, 400, "maxitems={bad}");
+        let (status, code, msg) = api_err(r);
+        assert_eq!((status, code.as_str()), (400, "FSS.1001"), "maxitems={bad}");
+        assert!(msg.contains("maxitems"), "{msg}");
     }
 }
 
