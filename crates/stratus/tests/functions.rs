@@ -757,10 +757,22 @@ fn cli_manages_functions() {
     ]);
     assert!(ok, "{out}{err}");
     assert!(out.contains("45 s"), "{out}");
+    // The form: `fn export NAME -o FILE`.
     let export = dir.path().join("out.zip").display().to_string();
-    let (ok, out, err) = s.cli(&["fn", "export", "clifn", "-O", &export]);
+    let (ok, out, err) = s.cli(&["fn", "export", "clifn", "-o", &export]);
     assert!(ok, "{out}{err}");
+    assert!(out.contains("exported clifn"), "{out}");
     assert!(std::fs::read(&export).unwrap().starts_with(b"PK"));
+    // `--output json` still selects the format, next to `-o FILE`.
+    let export2 = dir.path().join("again.zip").display().to_string();
+    let (ok, out, err) = s.cli(&["fn", "export", "clifn", "-o", &export2, "--output", "json"]);
+    assert!(ok, "{out}{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(v["result"].as_str().unwrap().contains("again.zip"), "{out}");
+    assert_eq!(
+        std::fs::read(&export2).unwrap(),
+        std::fs::read(&export).unwrap()
+    );
     let (ok, _, _) = s.cli(&[
         "fn",
         "concurrency",
