@@ -810,3 +810,84 @@ fn cli_manages_functions() {
     let (ok, _, err) = s.cli(&["fn", "get", "clifn"]);
     assert!(!ok && err.contains("FSS.1051"), "{err}");
 }
+
+/// Sends only the head of a request (no body) and reads the answer, with a deadline.
+fn send_head(endpoint: &str, head: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut conn = std::net::TcpStream::connect(endpoint.trim_start_matches("http://")).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    conn.write_all(head.as_bytes()).unwrap();
+    let mut buf = [0u8; 4096];
+    let mut out = Vec::new();
+    // Read the status line, the headers and the (small) error body; stop once the body
+    // announced by Content-Length is in rather than waiting for the connection to close.
+    loop {
+        match conn.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                out.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&out);
+                if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                    let len = head
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().to_string())
+                        })
+                        .and_then(|v| v.parse::<usize>().ok());
+                    if len.is_some_and(|l| body.len() >= l) {
+                        break;
+                    }
+                }
+            }
+            Err(e) => panic!("no answer before the body was sent: {e}"),
+        }
+    }
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (
+        status,
+        text.split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_default(),
+    )
+}
+
+/// Requests that cannot authenticate are answered before their body is read: the server
+/// does not wait for (or buffer) 70 MB from an unknown caller.
+#[test]
+fn unauthenticated_requests_are_refused_before_the_body() {
+    let s = Server::start(&[]);
+    let host = s.endpoint.trim_start_matches("http://").to_string();
+    let path = format!("/v2/{PROJECT}/fgs/functions");
+    let date = chrono_like_now();
+    for auth in [
+        String::new(),
+        "Authorization: Basic abc\r\n".to_string(),
+        "Authorization: SDK-HMAC-SHA256 Access=NOSUCHKEY0000000000, SignedHeaders=host;x-sdk-date, Signature=00\r\n".to_string(),
+    ] {
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: {host}\r\nX-Sdk-Date: {date}\r\nContent-Type: application/json\r\nContent-Length: 70000000\r\n{auth}Connection: close\r\n\r\n"
+        );
+        let (status, body) = send_head(&s.endpoint, &head);
+        assert_eq!(status, 401, "{auth:?}: {body}");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["error_code"], "FSS.0401");
+    }
+    assert_eq!(count(&s.client()), 0);
+}
+
+/// The current time as `X-Sdk-Date` wants it.
+fn chrono_like_now() -> String {
+    let out = std::process::Command::new("date")
+        .args(["-u", "+%Y%m%dT%H%M%SZ"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
