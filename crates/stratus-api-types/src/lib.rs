@@ -3,8 +3,10 @@
 //! `api/functiongraph-v2.md`; this crate is shared by the server and the client.
 #![deny(missing_docs)]
 
+mod extras;
 mod function;
 
+pub use extras::check_extra_types;
 pub use function::*;
 
 use serde::{Deserialize, Serialize};

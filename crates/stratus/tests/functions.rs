@@ -430,6 +430,19 @@ fn bad_input_is_refused_and_changes_nothing() {
             "memory_size",
         ),
         (br#"{"func_name":5}"#, "func_name"),
+        // Unmodelled fields are checked against the SDK model's types too.
+        (
+            br#"{"func_name":"x","runtime":"Python3.9","func_vpc":5}"#,
+            "func_vpc",
+        ),
+        (
+            br#"{"func_name":"x","runtime":"Python3.9","custom_image":{"enabled":"yes"}}"#,
+            "custom_image.enabled",
+        ),
+        (
+            br#"{"func_name":"x","runtime":"Python3.9","gpu_memory":"1024"}"#,
+            "gpu_memory",
+        ),
         (br#"[]"#, "malformed"),
         (b"", "empty"),
     ] {
@@ -439,6 +452,18 @@ fn bad_input_is_refused_and_changes_nothing() {
     }
     // Duplicate name.
     assert_eq!(api_err(c.create_function(&body("keep"), |_, _| {})).0, 409);
+    // Wrong types of unmodelled fields are refused on update too.
+    for (field, value) in [
+        ("log_config", serde_json::json!(7)),
+        ("func_vpc", serde_json::json!({"security_groups": "sg"})),
+        ("is_stateful_function", serde_json::json!("false")),
+    ] {
+        let mut typed = bad_update_base();
+        typed.other.insert(field.to_string(), value);
+        let (status, _, msg) = api_err(c.update_config("keep", &typed));
+        assert_eq!(status, 400, "{field}: {msg}");
+        assert!(msg.contains(field), "{field}: {msg}");
+    }
     // Updates that are refused leave the function as it was.
     let bad_update = FunctionBody {
         func_name: Some("keep".into()),
@@ -495,6 +520,17 @@ fn bad_input_is_refused_and_changes_nothing() {
 
     assert_eq!(c.get_config("keep").unwrap(), before);
     assert_eq!(count(&c), 1);
+}
+
+fn bad_update_base() -> FunctionBody {
+    FunctionBody {
+        func_name: Some("keep".into()),
+        runtime: Some("Python3.9".into()),
+        handler: Some("index.handler".into()),
+        memory_size: Some(128),
+        timeout: Some(3),
+        ..Default::default()
+    }
 }
 
 #[test]
