@@ -200,8 +200,8 @@ impl Functions {
         Ok(self.store.list_functions(query).await?)
     }
 
-    /// Updates the configuration of `latest`. Absent fields keep their value; the name and
-    /// runtime cannot change.
+    /// Updates the configuration of `latest`. Absent fields keep their value; the name,
+    /// package and runtime cannot change.
     pub async fn update_config(
         &self,
         key: &FunctionKey,
@@ -215,6 +215,20 @@ impl Functions {
                     format!(
                         "cannot be changed (the function is {:?})",
                         current.latest.name
+                    ),
+                )
+                .into());
+            }
+        }
+        // The package is part of the function's identity (its row and URN); changing it
+        // in the stored config alone would orphan the function.
+        if let Some(p) = &draft.package {
+            if p != &current.latest.package {
+                return Err(Invalid::field(
+                    "package",
+                    format!(
+                        "cannot be changed after creation (it is {:?})",
+                        current.latest.package
                     ),
                 )
                 .into());

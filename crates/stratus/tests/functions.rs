@@ -452,6 +452,19 @@ fn bad_input_is_refused_and_changes_nothing() {
     }
     // Duplicate name.
     assert_eq!(api_err(c.create_function(&body("keep"), |_, _| {})).0, 409);
+    // A package change would orphan the function: refused, naming the field.
+    let moved = FunctionBody {
+        func_name: Some("keep".into()),
+        package: Some("elsewhere".into()),
+        runtime: Some("Python3.9".into()),
+        handler: Some("index.handler".into()),
+        memory_size: Some(128),
+        timeout: Some(3),
+        ..Default::default()
+    };
+    let (status, code, msg) = api_err(c.update_config("keep", &moved));
+    assert_eq!((status, code.as_str()), (400, "FSS.0400"), "{msg}");
+    assert!(msg.contains("package"), "{msg}");
     // Wrong types of unmodelled fields are refused on update too.
     for (field, value) in [
         ("log_config", serde_json::json!(7)),
