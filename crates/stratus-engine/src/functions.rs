@@ -6,8 +6,12 @@ use crate::config::EngineConfig;
 use crate::error::DeployError;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
-use stratus_store::{BlobStore, FunctionKey, FunctionRecord, ListQuery, Store};
+use stratus_store::{BlobStore, FunctionKey, FunctionRecord, ListQuery, Store, StoreError};
 use stratus_types::{env, name, FunctionSpec, Invalid, Runtime, Strategy};
+
+/// How often a read-modify-write of `latest` is retried when another change committed
+/// between the read and the write.
+const UPDATE_ATTEMPTS: usize = 8;
 
 /// Configuration fields of a create or update request; `None` means "not given".
 #[derive(Debug, Clone, Default)]
@@ -201,58 +205,86 @@ impl Functions {
     }
 
     /// Updates the configuration of `latest`. Absent fields keep their value; the name,
-    /// package and runtime cannot change.
+    /// package and runtime cannot change. The write is based on the revision that was read;
+    /// when another change committed first, the draft is applied again to the new state.
     pub async fn update_config(
         &self,
         key: &FunctionKey,
         draft: FunctionDraft,
     ) -> Result<Arc<FunctionRecord>, DeployError> {
-        let current = self.get(key).await?;
-        if let Some(n) = &draft.func_name {
-            if n != &current.latest.name {
-                return Err(Invalid::field(
-                    "func_name",
-                    format!(
-                        "cannot be changed (the function is {:?})",
-                        current.latest.name
-                    ),
-                )
-                .into());
+        let mut current = self.get(key).await?;
+        for _ in 0..UPDATE_ATTEMPTS {
+            let spec = self.reconfigured(&current.latest, &draft)?;
+            match self.store.update_latest(key, &spec, current.revision).await {
+                Ok(rec) => return Ok(self.remember(rec)),
+                Err(StoreError::Stale { .. }) => current = self.reload(key).await?,
+                Err(StoreError::NotFound) => return Err(self.forget(key)),
+                Err(e) => return Err(e.into()),
             }
         }
-        // The package is part of the function's identity (its row and URN); changing it
-        // in the stored config alone would orphan the function.
-        if let Some(p) = &draft.package {
-            if p != &current.latest.package {
-                return Err(Invalid::field(
-                    "package",
-                    format!(
-                        "cannot be changed after creation (it is {:?})",
-                        current.latest.package
-                    ),
-                )
-                .into());
+        Err(StoreError::Stale {
+            expected: current.revision,
+            current: current.revision + 1,
+        }
+        .into())
+    }
+
+    /// `current` with a config draft applied and checked.
+    fn reconfigured(
+        &self,
+        current: &FunctionSpec,
+        draft: &FunctionDraft,
+    ) -> Result<FunctionSpec, DeployError> {
+        let immutable = [
+            (
+                "func_name",
+                &draft.func_name,
+                &current.name,
+                "cannot be changed",
+            ),
+            (
+                "package",
+                &draft.package,
+                &current.package,
+                "cannot be changed after creation",
+            ),
+            (
+                "runtime",
+                &draft.runtime,
+                &current.runtime,
+                "cannot be changed after creation",
+            ),
+        ];
+        for (field, given, stored, why) in immutable {
+            if let Some(v) = given {
+                if v != stored {
+                    return Err(Invalid::field(field, format!("{why} (it is {stored:?})")).into());
+                }
             }
         }
-        if let Some(r) = &draft.runtime {
-            if r != &current.latest.runtime {
-                return Err(Invalid::field(
-                    "runtime",
-                    format!(
-                        "cannot be changed after creation (it is {:?})",
-                        current.latest.runtime
-                    ),
-                )
-                .into());
-            }
-        }
-        let mut spec = current.latest.clone();
-        apply(&mut spec, &draft)?;
+        let mut spec = current.clone();
+        apply(&mut spec, draft)?;
         spec.last_modified = now_rfc3339();
         spec.validate()?;
         self.check_extras(&spec)?;
-        let rec = self.store.update_latest(key, &spec).await?;
-        Ok(self.remember(rec))
+        Ok(spec)
+    }
+
+    /// Reads `latest` from the store (not the cache), after a lost compare-and-set.
+    async fn reload(&self, key: &FunctionKey) -> Result<Arc<FunctionRecord>, DeployError> {
+        match self.store.get_function(key).await? {
+            Some(rec) => Ok(self.remember(rec)),
+            None => Err(self.forget(key)),
+        }
+    }
+
+    /// Drops a function that has vanished from the cache; the error to return.
+    fn forget(&self, key: &FunctionKey) -> DeployError {
+        self.cache
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(key);
+        not_found(key)
     }
 
     /// Sets max instances (-1 unlimited, 0 disabled).
@@ -278,16 +310,28 @@ impl Functions {
         key: &FunctionKey,
         upload: CodeUpload,
     ) -> Result<Arc<FunctionRecord>, DeployError> {
-        let current = self.get(key).await?;
+        let mut current = self.get(key).await?;
         let runtime = current.latest.runtime()?;
         let package = self
             .prepare(&runtime, &current.latest.handler, upload)
             .await?;
-        let mut spec = current.latest.clone();
-        spec.code = self.store_package(package).await?;
-        spec.last_modified = now_rfc3339();
-        let rec = self.store.update_latest(key, &spec).await?;
-        Ok(self.remember(rec))
+        let code = self.store_package(package).await?;
+        let mut outcome = Err(StoreError::NotFound);
+        for _ in 0..UPDATE_ATTEMPTS {
+            let mut spec = current.latest.clone();
+            spec.code = code.clone();
+            spec.last_modified = now_rfc3339();
+            outcome = self.store.update_latest(key, &spec, current.revision).await;
+            match &outcome {
+                Err(StoreError::Stale { .. }) => current = self.reload(key).await?,
+                _ => break,
+            }
+        }
+        match outcome {
+            Ok(rec) => Ok(self.remember(rec)),
+            Err(StoreError::NotFound) => Err(self.forget(key)),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Deletes a function.

@@ -860,6 +860,64 @@ fn cli_manages_functions() {
     assert!(!ok && err.contains("FSS.1051"), "{err}");
 }
 
+/// Update-code and update-config racing on the same function: each write is based on the
+/// revision it read, so neither change is lost.
+#[test]
+fn concurrent_code_and_config_updates_keep_both() {
+    let s = Server::start(&[]);
+    let c = s.client();
+    c.create_function(&body("race"), |_, _| {}).unwrap();
+    for round in 0..8 {
+        let code_client = s.client();
+        let code = std::thread::spawn(move || {
+            // A larger package takes longer to check, widening the window.
+            let source = format!("{PY}# round {round}\n# {}\n", "x".repeat(200_000 + round));
+            let new_code = CodeBody {
+                code_type: Some("zip".into()),
+                code_filename: Some("index.zip".into()),
+                func_code: Some(FuncCode {
+                    file: Some(b64(&zip(&[("index.py", &source, 0o644)]))),
+                    link: None,
+                }),
+                ..Default::default()
+            };
+            code_client
+                .update_code("race", &new_code, |_, _| {})
+                .unwrap()
+                .digest
+        });
+        let config_client = s.client();
+        let config = std::thread::spawn(move || {
+            let mut results = Vec::new();
+            for step in 0..4 {
+                let upd = FunctionBody {
+                    description: Some(format!("round {round} step {step}")),
+                    ..Default::default()
+                };
+                results.push(
+                    config_client
+                        .update_config("race", &upd)
+                        .unwrap()
+                        .description,
+                );
+            }
+            results
+        });
+        let digest = code.join().unwrap();
+        let descriptions = config.join().unwrap();
+        let now = c.get_config("race").unwrap();
+        assert_eq!(
+            now.digest, digest,
+            "round {round}: the code update was kept"
+        );
+        assert_eq!(
+            Some(&now.description),
+            descriptions.last(),
+            "round {round}: the config update was kept"
+        );
+    }
+}
+
 /// Sends only the head of a request (no body) and reads the answer, with a deadline.
 fn send_head(endpoint: &str, head: &str) -> (u16, String) {
     use std::io::{Read, Write};
