@@ -71,6 +71,10 @@ pub struct Functions {
     store: Arc<dyn Store>,
     blobs: Arc<dyn BlobStore>,
     cache: Arc<RwLock<HashMap<FunctionKey, Arc<FunctionRecord>>>>,
+    /// Blobs written for a create or code update whose row is not committed yet, with the
+    /// number of such writers. A failed write deletes its blob only when no other writer
+    /// holds it and no function references it.
+    pending_blobs: Arc<tokio::sync::Mutex<HashMap<String, usize>>>,
 }
 
 fn now_rfc3339() -> String {
@@ -88,6 +92,7 @@ impl Functions {
             store,
             blobs,
             cache: Arc::new(RwLock::new(HashMap::new())),
+            pending_blobs: Arc::new(tokio::sync::Mutex::new(HashMap::new())),
         }
     }
 
@@ -141,6 +146,9 @@ impl Functions {
         apply(&mut spec, &draft)?;
         spec.validate()?;
         self.check_extras(&spec)?;
+        // Refuse a taken name or a full project before any code is fetched or stored. The
+        // store checks both again in the creating transaction.
+        self.check_can_create(project_id, &spec).await?;
         let package = match upload {
             Some(u)
                 if u.file.as_deref().is_some_and(|f| !f.is_empty())
@@ -169,11 +177,46 @@ impl Functions {
             }
         };
         spec.code = self.store_package(package).await?;
-        let record = self
+        let created = self
             .store
             .create_function(project_id, &spec, self.config.max_functions)
+            .await;
+        self.settle_blob(&spec.code.sha256, created.is_ok()).await;
+        Ok(self.remember(created?))
+    }
+
+    /// The checks of `create_function` done early: name free, project below its quota.
+    async fn check_can_create(
+        &self,
+        project_id: &str,
+        spec: &FunctionSpec,
+    ) -> Result<(), DeployError> {
+        let key = FunctionKey {
+            project_id: project_id.to_string(),
+            package: spec.package.clone(),
+            name: spec.name.clone(),
+        };
+        if self.store.get_function(&key).await?.is_some() {
+            return Err(DeployError::Conflict(format!(
+                "function {:?} already exists in package {:?}",
+                spec.name, spec.package
+            )));
+        }
+        let (_, total) = self
+            .store
+            .list_functions(&ListQuery {
+                project_id: project_id.to_string(),
+                limit: 0,
+                ..ListQuery::default()
+            })
             .await?;
-        Ok(self.remember(record))
+        let max = self.config.max_functions;
+        if total >= max {
+            return Err(DeployError::Quota(format!(
+                "the project already has {total} functions; the limit is {max}"
+            )));
+        }
+        Ok(())
     }
 
     /// Reads a function's latest configuration.
@@ -323,10 +366,17 @@ impl Functions {
             spec.last_modified = now_rfc3339();
             outcome = self.store.update_latest(key, &spec, current.revision).await;
             match &outcome {
-                Err(StoreError::Stale { .. }) => current = self.reload(key).await?,
+                Err(StoreError::Stale { .. }) => match self.reload(key).await {
+                    Ok(rec) => current = rec,
+                    Err(e) => {
+                        self.settle_blob(&code.sha256, false).await;
+                        return Err(e);
+                    }
+                },
                 _ => break,
             }
         }
+        self.settle_blob(&code.sha256, outcome.is_ok()).await;
         match outcome {
             Ok(rec) => Ok(self.remember(rec)),
             Err(StoreError::NotFound) => Err(self.forget(key)),
@@ -419,15 +469,71 @@ impl Functions {
             .map_err(anyhow::Error::from)?
     }
 
+    /// Writes a package's blob and marks it pending; every call is followed by one
+    /// `settle_blob` once the row naming it is committed or refused.
     async fn store_package(
         &self,
         package: code::Package,
     ) -> Result<stratus_types::CodeInfo, DeployError> {
+        use sha2::Digest;
         let mut info = package.info;
+        let digest = hex::encode(sha2::Sha256::digest(&package.bytes));
+        *self
+            .pending_blobs
+            .lock()
+            .await
+            .entry(digest.clone())
+            .or_default() += 1;
         // The blob is durable before the row that names it is committed, so a crash
         // never leaves a function without its code.
-        info.sha256 = self.blobs.put(package.bytes).await?;
-        Ok(info)
+        match self.blobs.put(package.bytes).await {
+            Ok(stored) if stored == digest => {
+                info.sha256 = stored;
+                Ok(info)
+            }
+            Ok(stored) => {
+                self.settle_blob(&digest, false).await;
+                Err(
+                    anyhow::anyhow!("blob store returned digest {stored}, expected {digest}")
+                        .into(),
+                )
+            }
+            Err(e) => {
+                self.settle_blob(&digest, false).await;
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Ends one pending use of a blob; `committed` tells whether a row naming it was
+    /// written. When the use was the last one, its write was refused and no function
+    /// references the blob, the blob is deleted.
+    async fn settle_blob(&self, digest: &str, committed: bool) {
+        let mut pending = self.pending_blobs.lock().await;
+        match pending.get_mut(digest) {
+            Some(n) if *n > 1 => {
+                *n -= 1;
+                return;
+            }
+            Some(_) => {
+                pending.remove(digest);
+            }
+            None => return,
+        }
+        if committed {
+            return;
+        }
+        // Still holding the lock: no other create or update can start using this digest
+        // between the check and the delete.
+        match self.store.referenced_blobs().await {
+            Ok(used) if !used.iter().any(|d| d == digest) => {
+                if let Err(e) = self.blobs.delete(digest).await {
+                    tracing::warn!("delete unused blob {digest}: {e:#}");
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!("check blob {digest}: {e:#}"),
+        }
     }
 
     fn remember(&self, rec: FunctionRecord) -> Arc<FunctionRecord> {

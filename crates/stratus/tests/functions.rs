@@ -42,6 +42,32 @@ fn count(c: &Client) -> i64 {
     c.list_functions(0, 400).unwrap().count
 }
 
+/// Every file in the blob store (blobs and temporary files), sorted.
+fn blob_files(s: &Server) -> Vec<String> {
+    let mut out = Vec::new();
+    for dir in std::fs::read_dir(s.data_dir().join("blobs")).unwrap() {
+        let dir = dir.unwrap().path();
+        if dir.is_dir() {
+            for f in std::fs::read_dir(&dir).unwrap() {
+                out.push(f.unwrap().file_name().to_string_lossy().into_owned());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// A body whose code no other test function has.
+fn body_with_unique_code(name: &str, marker: &str) -> FunctionBody {
+    let mut b = body(name);
+    let source = format!("{PY}# {marker}\n");
+    b.func_code = Some(FuncCode {
+        file: Some(b64(&zip(&[("index.py", &source, 0o644)]))),
+        link: None,
+    });
+    b
+}
+
 #[test]
 fn lifecycle_through_the_client() {
     let s = Server::start(&[]);
@@ -210,6 +236,7 @@ fn bad_input_is_refused_and_changes_nothing() {
     let c = s.client();
     c.create_function(&body("keep"), |_, _| {}).unwrap();
     let before = c.get_config("keep").unwrap();
+    let blobs_before = blob_files(&s);
 
     let with = |f: &dyn Fn(&mut FunctionBody)| {
         let mut b = body("newfn");
@@ -450,8 +477,10 @@ fn bad_input_is_refused_and_changes_nothing() {
         assert_eq!((status, code.as_str()), (400, "FSS.0400"), "{msg}");
         assert!(msg.contains(needle), "{msg:?} should mention {needle:?}");
     }
-    // Duplicate name.
-    assert_eq!(api_err(c.create_function(&body("keep"), |_, _| {})).0, 409);
+    // Duplicate name, with code of its own: refused before that code is stored.
+    let (status, code, _) =
+        api_err(c.create_function(&body_with_unique_code("keep", "duplicate"), |_, _| {}));
+    assert_eq!((status, code.as_str()), (409, "FSS.0409"));
     // A package change would orphan the function: refused, naming the field.
     let moved = FunctionBody {
         func_name: Some("keep".into()),
@@ -533,6 +562,11 @@ fn bad_input_is_refused_and_changes_nothing() {
 
     assert_eq!(c.get_config("keep").unwrap(), before);
     assert_eq!(count(&c), 1);
+    assert_eq!(
+        blob_files(&s),
+        blobs_before,
+        "refused requests stored no code"
+    );
 }
 
 fn bad_update_base() -> FunctionBody {
@@ -591,12 +625,17 @@ fn function_quota_of_400() {
         b.code_type = None;
         c.create_function(&b, |_, _| {}).unwrap();
     }
-    let mut b = body("q400");
-    b.func_code = None;
-    let (status, _, msg) = api_err(c.create_function(&b, |_, _| {}));
+    let blobs_before = blob_files(&s);
+    let (status, _, msg) =
+        api_err(c.create_function(&body_with_unique_code("q400", "over the quota"), |_, _| {}));
     assert_eq!(status, 400);
     assert!(msg.contains("400"), "{msg}");
     assert_eq!(count(&c), 400);
+    assert_eq!(
+        blob_files(&s),
+        blobs_before,
+        "the refused create stored no code"
+    );
 }
 
 #[test]
@@ -682,11 +721,21 @@ fn state_survives_restart_and_credentials_are_private() {
         .create_function(&body("persist"), |_, _| {})
         .unwrap();
     let dir = s.stop();
+    // What a crash in the middle of a blob write leaves behind.
+    let stray = dir.path().join("blobs").join("ab").join(".tmp-4242-1-0");
+    std::fs::create_dir_all(stray.parent().unwrap()).unwrap();
+    std::fs::write(&stray, b"half a package").unwrap();
     let s2 = Server::start_in(dir, &[]);
     assert_eq!(
         s2.client().get_config("persist").unwrap().description,
         "first"
     );
+    assert!(
+        !stray.exists(),
+        "start-up removes stale temporary blob files"
+    );
+    let code = s2.client().get_code("persist").unwrap();
+    assert!(code.code_size > 0);
 }
 
 /// `kill -9` while creates, updates and deletes are in flight never leaves a function
