@@ -967,6 +967,165 @@ fn concurrent_code_and_config_updates_keep_both() {
     }
 }
 
+/// A tiny HTTP server on 127.0.0.1 for `code_url` tests: answers every connection with
+/// `respond` and counts the connections.
+struct PackageServer {
+    port: u16,
+    hits: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl PackageServer {
+    fn start(respond: fn(&mut std::net::TcpStream, &str)) -> PackageServer {
+        use std::io::{BufRead, BufReader};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = hits.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(mut conn) = conn else { break };
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let mut reader = BufReader::new(conn.try_clone().unwrap());
+                let mut request_line = String::new();
+                let _ = reader.read_line(&mut request_line);
+                let mut line = String::new();
+                while reader.read_line(&mut line).unwrap_or(0) > 2 {
+                    line.clear();
+                }
+                let path = request_line
+                    .split_whitespace()
+                    .nth(1)
+                    .unwrap_or("/")
+                    .to_string();
+                respond(&mut conn, &path);
+            }
+        });
+        PackageServer { port, hits }
+    }
+
+    fn hits(&self) -> usize {
+        self.hits.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+fn package_bytes() -> Vec<u8> {
+    zip(&[("index.py", PY, 0o644)])
+}
+
+/// `/ok.zip` serves a package; `/big` streams 51 MB without a length; `/declared-big`
+/// announces 60 MB.
+fn serve_packages(conn: &mut std::net::TcpStream, path: &str) {
+    use std::io::Write;
+    match path {
+        "/ok.zip" => {
+            let pkg = package_bytes();
+            let _ = write!(
+                conn,
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                pkg.len()
+            );
+            let _ = conn.write_all(&pkg);
+        }
+        "/big" => {
+            let _ = conn.write_all(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n");
+            let chunk = vec![b'x'; 1024 * 1024];
+            for _ in 0..51 {
+                if conn.write_all(&chunk).is_err() {
+                    break;
+                }
+            }
+        }
+        "/declared-big" => {
+            let _ = conn.write_all(
+                b"HTTP/1.1 200 OK\r\nContent-Length: 60000000\r\nConnection: close\r\n\r\nPK",
+            );
+        }
+        _ => {
+            let _ = conn.write_all(
+                b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            );
+        }
+    }
+}
+
+fn obs_body(name: &str, url: &str) -> FunctionBody {
+    FunctionBody {
+        code_type: Some("obs".into()),
+        code_url: Some(url.into()),
+        func_code: None,
+        ..body(name)
+    }
+}
+
+#[test]
+fn code_url_downloads_from_allowed_hosts_only() {
+    let pkg = PackageServer::start(serve_packages);
+    let s = Server::start(&["--code-url-hosts", "127.0.0.1"]);
+    let c = s.client();
+    let url = format!("http://127.0.0.1:{}/ok.zip", pkg.port);
+    let created = c
+        .create_function(&obs_body("fromurl", &url), |_, _| {})
+        .unwrap();
+    assert_eq!(created.code_type, "obs");
+    assert_eq!(created.code_url, url);
+    assert_eq!(created.code_size, package_bytes().len() as i64);
+    assert_eq!(pkg.hits(), 1);
+
+    // The host before a backslash is the one connected to: not allowed.
+    let sneaky = format!("http://localhost\\@127.0.0.1:{}/ok.zip", pkg.port);
+    let (status, code, msg) = api_err(c.create_function(&obs_body("sneaky", &sneaky), |_, _| {}));
+    assert_eq!((status, code.as_str()), (400, "FSS.0400"), "{msg}");
+    assert!(
+        msg.contains("code_url") && msg.contains("\"localhost\" is not in"),
+        "{msg}"
+    );
+    let other = format!("http://example.invalid:{}/ok.zip", pkg.port);
+    let (status, _, msg) = api_err(c.create_function(&obs_body("other", &other), |_, _| {}));
+    assert_eq!(status, 400, "{msg}");
+    assert!(msg.contains("not in"), "{msg}");
+
+    // Over-size packages are refused, streamed or announced.
+    for path in ["/big", "/declared-big"] {
+        let url = format!("http://127.0.0.1:{}{path}", pkg.port);
+        let (status, code, msg) = api_err(c.create_function(&obs_body("big", &url), |_, _| {}));
+        assert_eq!((status, code.as_str()), (413, "FSS.0413"), "{path}: {msg}");
+    }
+    // Redirects are not followed and errors are reported.
+    let missing = format!("http://127.0.0.1:{}/missing", pkg.port);
+    let (status, _, msg) = api_err(c.create_function(&obs_body("missing", &missing), |_, _| {}));
+    assert_eq!(status, 400, "{msg}");
+    assert!(msg.contains("download failed"), "{msg}");
+    assert_eq!(pkg.hits(), 4, "only allowed URLs were fetched");
+    assert_eq!(count(&c), 1);
+}
+
+#[test]
+fn code_url_refuses_internal_addresses_without_an_allow_list() {
+    let pkg = PackageServer::start(serve_packages);
+    let s = Server::start(&[]);
+    let c = s.client();
+    let before = blob_files(&s);
+    for (url, kind) in [
+        (format!("http://127.0.0.1:{}/ok.zip", pkg.port), "loopback"),
+        (format!("http://localhost:{}/ok.zip", pkg.port), "loopback"),
+        (format!("http://[::1]:{}/ok.zip", pkg.port), "loopback"),
+        (format!("http://0x7f000001:{}/ok.zip", pkg.port), "loopback"),
+        (
+            "http://169.254.169.254/latest/meta-data/".to_string(),
+            "link-local",
+        ),
+        (format!("http://0.0.0.0:{}/ok.zip", pkg.port), "unspecified"),
+    ] {
+        let (status, code, msg) =
+            api_err(c.create_function(&obs_body("internal", &url), |_, _| {}));
+        assert_eq!((status, code.as_str()), (400, "FSS.0400"), "{url}: {msg}");
+        assert!(msg.contains(&format!("a {kind} address")), "{url}: {msg}");
+    }
+    assert_eq!(pkg.hits(), 0, "no connection was made");
+    assert_eq!(count(&c), 0);
+    assert_eq!(blob_files(&s), before);
+}
+
 /// Sends only the head of a request (no body) and reads the answer, with a deadline.
 fn send_head(endpoint: &str, head: &str) -> (u16, String) {
     use std::io::{Read, Write};
