@@ -13,6 +13,9 @@ use stratus_types::{env, name, FunctionSpec, Invalid, Runtime, Strategy};
 /// between the read and the write.
 const UPDATE_ATTEMPTS: usize = 8;
 
+/// Largest export (guide 1.6: exported resources are at most 50 MB).
+pub const EXPORT_MAX: u64 = stratus_types::limits::CODE_PACKAGE_MAX;
+
 /// Configuration fields of a create or update request; `None` means "not given".
 #[derive(Debug, Clone, Default)]
 pub struct FunctionDraft {
@@ -56,7 +59,16 @@ pub struct FunctionDraft {
     pub extras: BTreeMap<String, serde_json::Value>,
 }
 
-/// An exported function: a zip holding the code package and the configuration.
+/// What an export holds: the code package, the configuration, or both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExportParts {
+    /// Include `<name>.zip`, the code package.
+    pub code: bool,
+    /// Include `function.json`, the configuration.
+    pub config: bool,
+}
+
+/// An exported function: a zip holding the code package and/or the configuration.
 pub struct ExportedFunction {
     /// File name: `<name>-<md5 of the code package>.zip`.
     pub file_name: String,
@@ -411,22 +423,24 @@ impl Functions {
             })
     }
 
-    /// Exports code and configuration as one zip.
-    pub async fn export(&self, key: &FunctionKey) -> Result<ExportedFunction, DeployError> {
-        use md5::Digest;
+    /// Exports the code package and/or the configuration as one zip named
+    /// `<name>-<md5 of the code package>.zip` (guide section 10). The configuration is
+    /// rendered by the caller, which owns the wire format (`function.json` holds what the
+    /// get-config API returns).
+    pub async fn export(
+        &self,
+        key: &FunctionKey,
+        parts: ExportParts,
+        render_config: impl FnOnce(&FunctionRecord) -> anyhow::Result<Vec<u8>>,
+    ) -> Result<ExportedFunction, DeployError> {
         let rec = self.get(key).await?;
         let package = self.package(key).await?;
-        let md5 = hex::encode(md5::Md5::digest(&package));
-        let config = serde_json::to_vec_pretty(&rec.latest).map_err(anyhow::Error::from)?;
-        let bytes = stratus_package::zip_files(&[
-            (format!("{}.zip", rec.latest.name), package, 0o644),
-            ("function.json".to_string(), config, 0o644),
-        ])
-        .map_err(anyhow::Error::from)?;
-        Ok(ExportedFunction {
-            file_name: format!("{}-{md5}.zip", rec.latest.name),
-            bytes,
-        })
+        let config = if parts.config {
+            Some(render_config(&rec)?)
+        } else {
+            None
+        };
+        assemble_export(&rec.latest.name, package, parts.code, config, EXPORT_MAX)
     }
 
     /// Deletes blobs no function references (left behind by deletes, updates and crashes).
@@ -548,6 +562,39 @@ impl Functions {
     }
 }
 
+/// Builds the export zip from its parts, refusing one larger than `limit` bytes.
+fn assemble_export(
+    name: &str,
+    package: Vec<u8>,
+    with_code: bool,
+    config: Option<Vec<u8>>,
+    limit: u64,
+) -> Result<ExportedFunction, DeployError> {
+    use md5::Digest;
+    let md5 = hex::encode(md5::Md5::digest(&package));
+    let mut files = Vec::new();
+    if with_code {
+        files.push((format!("{name}.zip"), package, 0o644));
+    }
+    if let Some(config) = config {
+        files.push(("function.json".to_string(), config, 0o644));
+    }
+    if files.is_empty() {
+        return Err(Invalid::field("type", "choose the code, the configuration or both").into());
+    }
+    let bytes = stratus_package::zip_files(&files).map_err(anyhow::Error::from)?;
+    if bytes.len() as u64 > limit {
+        return Err(DeployError::TooLarge(format!(
+            "the export of {name:?} would be {} bytes; exports are limited to {limit} bytes",
+            bytes.len()
+        )));
+    }
+    Ok(ExportedFunction {
+        file_name: format!("{name}-{md5}.zip"),
+        bytes,
+    })
+}
+
 fn not_found(key: &FunctionKey) -> DeployError {
     DeployError::NotFound(format!(
         "function {:?} in package {:?} does not exist",
@@ -620,4 +667,55 @@ fn apply(spec: &mut FunctionSpec, d: &FunctionDraft) -> Result<(), DeployError> 
         spec.extras.insert(k.clone(), v.clone());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whether the zip holds exactly the named files.
+    fn holds(zip: &[u8], names: &[&str]) -> bool {
+        stratus_package::inspect(zip, &stratus_package::Limits::default())
+            .is_ok_and(|m| m.entries == names.len() && names.iter().all(|n| m.contains(n)))
+    }
+
+    fn package() -> Vec<u8> {
+        stratus_package::zip_single("index.py", b"x = 1\n", 0o644).unwrap_or_default()
+    }
+
+    #[test]
+    fn export_holds_the_parts_asked_for() {
+        use md5::Digest;
+        let md5 = hex::encode(md5::Md5::digest(package()));
+        let both = assemble_export("f", package(), true, Some(b"{}".to_vec()), EXPORT_MAX);
+        assert!(both
+            .as_ref()
+            .is_ok_and(|e| e.file_name == format!("f-{md5}.zip")
+                && holds(&e.bytes, &["f.zip", "function.json"])));
+        let code = assemble_export("f", package(), true, None, EXPORT_MAX);
+        assert!(code.is_ok_and(|e| holds(&e.bytes, &["f.zip"])));
+        let config = assemble_export("f", package(), false, Some(b"{}".to_vec()), EXPORT_MAX);
+        assert!(config.is_ok_and(|e| holds(&e.bytes, &["function.json"])));
+        assert!(matches!(
+            assemble_export("f", package(), false, None, EXPORT_MAX),
+            Err(DeployError::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn export_over_the_limit_is_refused() {
+        // Incompressible bytes (xorshift), so the zip is about as large as its content.
+        let mut x = 0x2545_f491_u32;
+        let big: Vec<u8> = (0..8192)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                (x >> 24) as u8
+            })
+            .collect();
+        let refused = assemble_export("f", big.clone(), true, None, 4096);
+        assert!(matches!(refused, Err(DeployError::TooLarge(m)) if m.contains("4096")));
+        assert!(assemble_export("f", big, true, None, 64 * 1024).is_ok());
+    }
 }

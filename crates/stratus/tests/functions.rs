@@ -68,6 +68,13 @@ fn body_with_unique_code(name: &str, marker: &str) -> FunctionBody {
     b
 }
 
+fn config_path(name: &str) -> String {
+    let urn = stratus_sign::encode_component(&format!(
+        "urn:fss:local:{PROJECT}:function:default:{name}:latest"
+    ));
+    format!("fgs/functions/{urn}/config")
+}
+
 #[test]
 fn lifecycle_through_the_client() {
     let s = Server::start(&[]);
@@ -1205,4 +1212,82 @@ fn chrono_like_now() -> String {
         .output()
         .unwrap();
     String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// The names and contents of a zip's entries.
+fn unzip(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
+    use std::io::Read;
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut out = Vec::new();
+    for i in 0..archive.len() {
+        let mut f = archive.by_index(i).unwrap();
+        let mut content = Vec::new();
+        f.read_to_end(&mut content).unwrap();
+        out.push((f.name().to_string(), content));
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn export_honours_type_code_and_config() {
+    let s = Server::start(&[]);
+    let c = s.client();
+    c.create_function(&body("exp"), |_, _| {}).unwrap();
+    let urn =
+        stratus_sign::encode_component(&format!("urn:fss:local:{PROJECT}:function:default:exp"));
+    let path = format!("fgs/functions/{urn}/export");
+    let export = |query: &[(&str, &str)]| {
+        let q: Vec<(&str, String)> = query.iter().map(|(k, v)| (*k, v.to_string())).collect();
+        c.call("GET", &path, &q, &[], None)
+    };
+    let config_json: serde_json::Value = serde_json::from_slice(
+        &c.call("GET", &config_path("exp"), &[], &[], None)
+            .unwrap()
+            .body,
+    )
+    .unwrap();
+    let package = c
+        .call(
+            "GET",
+            &format!("fgs/functions/{urn}/code/package"),
+            &[],
+            &[],
+            None,
+        )
+        .unwrap()
+        .body;
+
+    let both = export(&[]).unwrap();
+    assert_eq!(both.header("content-type"), Some("application/zip"));
+    let disposition = both.header("content-disposition").unwrap().to_string();
+    assert!(disposition.contains("filename=\"exp-"), "{disposition}");
+    let entries = unzip(&both.body);
+    let names: Vec<&str> = entries.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["exp.zip", "function.json"]);
+    assert_eq!(entries[0].1, package);
+    // function.json is what the get-config API returns, with the API's field names.
+    let exported: serde_json::Value = serde_json::from_slice(&entries[1].1).unwrap();
+    assert_eq!(exported, config_json);
+    assert_eq!(exported["func_name"], "exp");
+    assert_eq!(exported["memory_size"], 256);
+
+    let old_style = export(&[("code", "true"), ("config", "true")]).unwrap();
+    assert_eq!(old_style.body, both.body);
+    let code_only = unzip(&export(&[("type", "code")]).unwrap().body);
+    assert_eq!(code_only, vec![("exp.zip".to_string(), package.clone())]);
+    assert_eq!(unzip(&export(&[("code", "true")]).unwrap().body), code_only);
+    let config_only = unzip(&export(&[("type", "config")]).unwrap().body);
+    assert_eq!(config_only.len(), 1);
+    assert_eq!(config_only[0].0, "function.json");
+
+    for bad in [
+        vec![("type", "everything")],
+        vec![("type", "code"), ("config", "true")],
+        vec![("code", "false"), ("config", "false")],
+        vec![("code", "maybe")],
+    ] {
+        let (status, code, msg) = api_err(export(&bad));
+        assert_eq!((status, code.as_str()), (400, "FSS.1001"), "{bad:?}: {msg}");
+    }
 }
