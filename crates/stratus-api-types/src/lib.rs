@@ -4,9 +4,11 @@
 #![deny(missing_docs)]
 
 mod asyncs;
+mod extras;
 mod function;
 
 pub use asyncs::*;
+pub use extras::check_extra_types;
 pub use function::*;
 
 use serde::{Deserialize, Serialize};

@@ -9,6 +9,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt;
 use stratus_sign::RawRequest;
+use stratus_store::AccessKey;
 
 /// The authenticated caller.
 #[derive(Debug, Clone)]
@@ -21,14 +22,21 @@ fn unauthorized(msg: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::UNAUTHORIZED, "FSS.0401", msg)
 }
 
-/// Verifies the signature over the raw request, then hands the request on with the
-/// buffered body and a `Principal` extension.
+/// Authenticates in two steps. Everything that needs no body (the Authorization header,
+/// the access key, the date) is checked first, so an unsigned or unknown caller cannot
+/// make the server buffer up to `MAX_BODY` bytes; then the body is read and the signature
+/// verified over the raw request. The request goes on with the buffered body and a
+/// `Principal` extension.
 pub async fn authenticate(
     State(state): State<AppState>,
     req: Request<Body>,
     next: Next,
 ) -> Response {
     let (mut parts, body) = req.into_parts();
+    let (auth, key) = match check_headers(&state, &parts).await {
+        Ok(v) => v,
+        Err(e) => return e.into_response(),
+    };
     let body = match http_body_util::Limited::new(body, crate::MAX_BODY)
         .collect()
         .await
@@ -43,7 +51,7 @@ pub async fn authenticate(
             .into_response()
         }
     };
-    match verify(&state, &parts, &body).await {
+    match verify_signature(&state, &parts, &body, &auth, key) {
         Ok(principal) => {
             if let Some(project) = path_project(parts.uri.path()) {
                 if project != principal.project_id {
@@ -67,11 +75,12 @@ fn path_project(path: &str) -> Option<&str> {
     (segs.next() == Some("v2")).then(|| segs.next()).flatten()
 }
 
-async fn verify(
+/// The checks that need only the headers: a well-formed Authorization naming a known
+/// access key, and an `X-Sdk-Date` inside the clock window.
+async fn check_headers(
     state: &AppState,
     parts: &axum::http::request::Parts,
-    body: &[u8],
-) -> Result<Principal, ApiError> {
+) -> Result<(stratus_sign::Authorization, AccessKey), ApiError> {
     let Some(auth) = parts.headers.get("authorization") else {
         return Err(unauthorized(
             "missing Authorization header: sign requests with SDK-HMAC-SHA256 and an access key",
@@ -112,6 +121,17 @@ async fn verify(
             state.clock_skew.as_secs()
         )));
     }
+    Ok((auth, key))
+}
+
+/// The signature over the raw request and its body, then the `X-Project-Id` header.
+fn verify_signature(
+    state: &AppState,
+    parts: &axum::http::request::Parts,
+    body: &[u8],
+    auth: &stratus_sign::Authorization,
+    key: AccessKey,
+) -> Result<Principal, ApiError> {
     let headers: Vec<(&str, &str)> = parts
         .headers
         .iter()
@@ -124,7 +144,7 @@ async fn verify(
         headers: &headers,
         body,
     };
-    if let Err(e) = stratus_sign::verify(&raw, &auth, &key.secret_key) {
+    if let Err(e) = stratus_sign::verify(&raw, auth, &key.secret_key) {
         let mut msg =
             format!("Incorrect IAM authentication information: verify aksk signature fail ({e})");
         if state.debug_auth {

@@ -134,6 +134,8 @@ fn to_u32(field: &str, v: Option<i64>) -> Result<Option<u32>, ApiError> {
 
 /// Body of create or update config to a draft.
 pub fn draft(body: FunctionBody) -> Result<FunctionDraft, ApiError> {
+    // Unmodelled fields are stored and echoed back: their JSON types must be the SDK's.
+    stratus_api_types::check_extra_types(&body.other).map_err(ApiError::bad_request)?;
     let strategy = body.strategy_config.unwrap_or_default();
     let max_instances = strategy
         .concurrency

@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use stratus_api_types::{
     parse_json, CodeBody, FunctionBody, ListFunctionsResponse, MaxInstanceBody,
 };
+use stratus_engine::ExportParts;
 use stratus_store::{FunctionKey, ListQuery};
 use stratus_types::{Qualifier, Urn};
 
@@ -105,19 +106,7 @@ pub async fn list(
             )
         })?,
     };
-    let maxitems: usize = match q.get("maxitems").map(String::as_str) {
-        None | Some("") => 400,
-        Some(m) => match m.parse::<usize>() {
-            Ok(n) if (1..=400).contains(&n) => n,
-            _ => {
-                return Err(ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "FSS.1001",
-                    format!("invalid maxitems {m:?}: must be 1..400"),
-                ))
-            }
-        },
-    };
+    let maxitems = page_size(q.get("maxitems").map(String::as_str))?;
     let query = ListQuery {
         project_id: who.project_id.clone(),
         package: q.get("package_name").filter(|s| !s.is_empty()).cloned(),
@@ -137,6 +126,32 @@ pub async fn list(
         },
         count: total as i64,
     }))
+}
+
+/// Largest page of `list_functions`.
+const MAX_PAGE: usize = 400;
+
+/// `maxitems` as the reference defines it (section 8.3): absent, empty, `0` or more than
+/// 400 mean 400; a negative or non-numeric value is refused.
+fn page_size(raw: Option<&str>) -> Result<usize, ApiError> {
+    let m = raw.unwrap_or("");
+    if m.is_empty() {
+        return Ok(MAX_PAGE);
+    }
+    if !m.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "FSS.1001",
+            format!(
+                "invalid maxitems {m:?}: must be a non-negative integer (at most 400 are returned)"
+            ),
+        ));
+    }
+    // All digits: a value too large for usize is simply "more than 400".
+    Ok(match m.parse::<usize>() {
+        Ok(n) if (1..=MAX_PAGE).contains(&n) => n,
+        _ => MAX_PAGE,
+    })
 }
 
 /// `GET .../{function_urn}/config`.
@@ -233,15 +248,85 @@ pub async fn download_package(
     Ok(download(&rec.latest.code.code_filename, bytes))
 }
 
-/// `GET .../{function_urn}/export`.
+/// `GET .../{function_urn}/export?type=code|config` or `?code=true&config=true`.
 pub async fn export(
     State(state): State<AppState>,
     Extension(who): Extension<Principal>,
     Path((_, urn)): Path<(String, String)>,
+    Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
+    let parts = export_parts(&q)?;
     let key = latest_key(&who.project_id, &urn)?;
-    let out = state.engine.functions.export(&key).await?;
+    let region = state.engine.functions.region().to_string();
+    let out = state
+        .engine
+        .functions
+        .export(&key, parts, |rec| {
+            Ok(serde_json::to_vec_pretty(&convert::config(rec, &region))?)
+        })
+        .await?;
     Ok(download(&out.file_name, out.bytes))
+}
+
+/// The export query (ExportFunction): `type=code` or `type=config`, or the older
+/// `code`/`config` booleans, which `type` may not be mixed with. Without any of them both
+/// parts are exported (a Stratus default; the cloud asks for at least one).
+fn export_parts(q: &HashMap<String, String>) -> Result<ExportParts, ApiError> {
+    let flag = |name: &str| -> Result<Option<bool>, ApiError> {
+        match q.get(name).map(String::as_str) {
+            None => Ok(None),
+            Some(v) if v.eq_ignore_ascii_case("true") => Ok(Some(true)),
+            Some(v) if v.eq_ignore_ascii_case("false") => Ok(Some(false)),
+            Some(v) => Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "FSS.1001",
+                format!("invalid {name} {v:?}: must be true or false"),
+            )),
+        }
+    };
+    let (code, config) = (flag("code")?, flag("config")?);
+    if let Some(t) = q.get("type") {
+        if code.is_some() || config.is_some() {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "FSS.1001",
+                "type cannot be combined with code or config",
+            ));
+        }
+        return match t.as_str() {
+            "code" => Ok(ExportParts {
+                code: true,
+                config: false,
+            }),
+            "config" => Ok(ExportParts {
+                code: false,
+                config: true,
+            }),
+            other => Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "FSS.1001",
+                format!("invalid type {other:?}: must be code or config"),
+            )),
+        };
+    }
+    let parts = match (code, config) {
+        (None, None) => ExportParts {
+            code: true,
+            config: true,
+        },
+        (code, config) => ExportParts {
+            code: code.unwrap_or(false),
+            config: config.unwrap_or(false),
+        },
+    };
+    if !parts.code && !parts.config {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "FSS.1001",
+            "nothing to export: set code=true, config=true or type",
+        ));
+    }
+    Ok(parts)
 }
 
 fn download(name: &str, bytes: Vec<u8>) -> Response {
@@ -295,4 +380,73 @@ pub async fn delete(
     state.engine.invoker.stop_function(&rec.id);
     state.engine.queue.forget_function(&rec.id);
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn export_query_chooses_the_parts() {
+        let both = ExportParts {
+            code: true,
+            config: true,
+        };
+        let code = ExportParts {
+            code: true,
+            config: false,
+        };
+        let config = ExportParts {
+            code: false,
+            config: true,
+        };
+        for (q, want) in [
+            (vec![], both),
+            (vec![("type", "code")], code),
+            (vec![("type", "config")], config),
+            (vec![("code", "true"), ("config", "true")], both),
+            (vec![("code", "true")], code),
+            (vec![("config", "TRUE"), ("code", "false")], config),
+        ] {
+            assert_eq!(export_parts(&query(&q)).ok(), Some(want), "{q:?}");
+        }
+        for q in [
+            vec![("type", "all")],
+            vec![("type", "")],
+            vec![("type", "code"), ("code", "true")],
+            vec![("type", "config"), ("config", "false")],
+            vec![("code", "yes")],
+            vec![("code", "false"), ("config", "false")],
+            vec![("config", "false")],
+        ] {
+            let err = export_parts(&query(&q)).err().map(|e| (e.status, e.code));
+            assert_eq!(err, Some((StatusCode::BAD_REQUEST, "FSS.1001")), "{q:?}");
+        }
+    }
+
+    #[test]
+    fn page_size_follows_the_reference() {
+        for (raw, n) in [
+            (None, 400),
+            (Some(""), 400),
+            (Some("0"), 400),
+            (Some("1"), 1),
+            (Some("400"), 400),
+            (Some("401"), 400),
+            (Some("123456789012345678901234567890"), 400),
+        ] {
+            assert_eq!(page_size(raw).ok(), Some(n), "{raw:?}");
+        }
+        for bad in ["-1", "-0", "x", "1e3", "+5", " 5"] {
+            let err = page_size(Some(bad)).err().map(|e| (e.status, e.code));
+            assert_eq!(err, Some((StatusCode::BAD_REQUEST, "FSS.1001")), "{bad}");
+        }
+    }
 }

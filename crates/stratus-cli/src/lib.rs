@@ -22,8 +22,8 @@ pub enum Cli {
 /// Options shared by every `fn` command, plus the command.
 #[derive(Args, Debug)]
 pub struct FnArgs {
-    /// Output format.
-    #[arg(long, short = 'o', global = true, value_enum, default_value = "table")]
+    /// Output format. Long form only: `-o` is the output file of `fn export`.
+    #[arg(long, global = true, value_enum, default_value = "table")]
     output: output::Format,
     /// Credentials file (default: STRATUS_* variables, then ./stratus-data/credentials.json).
     #[arg(long, global = true, env = "STRATUS_PROFILE")]
@@ -63,8 +63,9 @@ enum FnCommand {
     Export {
         /// Function name.
         name: String,
-        /// Output file (default: the server's file name in the current directory).
-        #[arg(short = 'O', long = "out")]
+        /// Output file (default: the server's file name, `<name>-<md5>.zip`, in the
+        /// current directory).
+        #[arg(short = 'o', long = "out", short_alias = 'O', value_name = "FILE")]
         out: Option<PathBuf>,
     },
     /// Invoke synchronously and print the result, the log tail and a summary.

@@ -4,6 +4,7 @@
 use crate::error::DeployError;
 use base64::Engine as _;
 use std::io::Read;
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use stratus_types::limits::{CODE_ENTRIES_MAX, CODE_PACKAGE_MAX, CODE_UNPACKED_MAX};
 use stratus_types::{CodeInfo, Invalid, Runtime, RuntimeKind};
 
@@ -144,49 +145,130 @@ fn decode(b64: &str) -> Result<Vec<u8>, DeployError> {
         .map_err(|e| invalid("func_code.file", format!("is not valid base64: {e}")))
 }
 
-fn download(url: &str, allowed_hosts: &[String]) -> Result<Vec<u8>, DeployError> {
-    let rest = url
-        .strip_prefix("http://")
-        .or_else(|| url.strip_prefix("https://"))
-        .ok_or_else(|| invalid("code_url", "must be an http:// or https:// URL"))?;
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let host = if host.starts_with('[') {
-        host.split(']')
-            .next()
-            .map(|h| h.trim_start_matches('['))
-            .unwrap_or(host)
-    } else {
-        host.split(':').next().unwrap_or(host)
-    };
-    if host.is_empty() {
-        return Err(invalid("code_url", "has no host"));
+/// Fetches a package from `code_url`. The URL is parsed as a browser would (WHATWG), so
+/// the host checked is the host connected to. With an allow-list, only its hosts are
+/// reachable; without one, names resolving to loopback, link-local (cloud metadata) or
+/// unspecified addresses are refused. The connection goes to the addresses checked, so a
+/// second DNS answer cannot swap them.
+fn download(raw: &str, allowed_hosts: &[String]) -> Result<Vec<u8>, DeployError> {
+    let url = url::Url::parse(raw)
+        .map_err(|e| invalid("code_url", format!("is not a valid URL: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(invalid("code_url", "must be an http:// or https:// URL"));
     }
-    if !allowed_hosts.is_empty() && !allowed_hosts.iter().any(|h| h.eq_ignore_ascii_case(host)) {
+    let host = match url.host() {
+        Some(url::Host::Domain(d)) if !d.is_empty() => d.to_string(),
+        Some(url::Host::Ipv4(ip)) => ip.to_string(),
+        Some(url::Host::Ipv6(ip)) => ip.to_string(),
+        _ => return Err(invalid("code_url", "has no host")),
+    };
+    let allowed = !allowed_hosts.is_empty();
+    if allowed && !allowed_hosts.iter().any(|h| host_matches(h, &host)) {
         return Err(invalid(
             "code_url",
-            format!("host {host:?} is not in the server's allowed code hosts"),
+            format!("host {host:?} is not in the server's allowed code hosts (--code-url-hosts)"),
         ));
     }
+    let port = url.port_or_known_default().unwrap_or(80);
+    let addrs: Vec<SocketAddr> = match url.host() {
+        Some(url::Host::Ipv4(ip)) => vec![SocketAddr::new(ip.into(), port)],
+        Some(url::Host::Ipv6(ip)) => vec![SocketAddr::new(ip.into(), port)],
+        _ => (host.as_str(), port)
+            .to_socket_addrs()
+            .map_err(|e| invalid("code_url", format!("cannot resolve host {host:?}: {e}")))?
+            .collect(),
+    };
+    if addrs.is_empty() {
+        return Err(invalid("code_url", format!("host {host:?} has no address")));
+    }
+    if !allowed {
+        for a in &addrs {
+            if let Some(kind) = internal_address(a.ip()) {
+                return Err(invalid(
+                    "code_url",
+                    format!(
+                        "host {host:?} resolves to {}, a {kind} address; packages are not \
+                         downloaded from loopback, link-local or unspecified addresses unless \
+                         the host is listed in the server's --code-url-hosts",
+                        a.ip()
+                    ),
+                ));
+            }
+        }
+    }
+    let pinned = addrs.clone();
     let agent = ureq::AgentBuilder::new()
         .timeout(std::time::Duration::from_secs(60))
         .redirects(0)
+        .resolver(move |_: &str| Ok(pinned.clone()))
         .build();
     let resp = agent
-        .get(url)
+        .request_url("GET", &url)
         .call()
         .map_err(|e| invalid("code_url", format!("download failed: {e}")))?;
+    if !(200..300).contains(&resp.status()) {
+        return Err(invalid(
+            "code_url",
+            format!(
+                "download failed: the server answered HTTP {} (redirects are not followed)",
+                resp.status()
+            ),
+        ));
+    }
+    let too_large = || {
+        DeployError::TooLarge(format!(
+            "the package at code_url exceeds {CODE_PACKAGE_MAX} bytes"
+        ))
+    };
+    if resp
+        .header("content-length")
+        .and_then(|n| n.trim().parse::<u64>().ok())
+        .is_some_and(|n| n > CODE_PACKAGE_MAX)
+    {
+        return Err(too_large());
+    }
     let mut bytes = Vec::new();
     resp.into_reader()
         .take(CODE_PACKAGE_MAX + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| invalid("code_url", format!("download failed: {e}")))?;
     if bytes.len() as u64 > CODE_PACKAGE_MAX {
-        return Err(DeployError::TooLarge(format!(
-            "the package at code_url exceeds {CODE_PACKAGE_MAX} bytes"
-        )));
+        return Err(too_large());
     }
     Ok(bytes)
+}
+
+/// Whether an allow-list entry names `host` (as `Url` normalises it: lower case, IPv6
+/// without brackets).
+fn host_matches(entry: &str, host: &str) -> bool {
+    let entry = entry.trim();
+    let entry = entry
+        .strip_prefix('[')
+        .and_then(|e| e.strip_suffix(']'))
+        .unwrap_or(entry);
+    match (entry.parse::<IpAddr>(), host.parse::<IpAddr>()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => entry
+            .trim_end_matches('.')
+            .eq_ignore_ascii_case(host.trim_end_matches('.')),
+    }
+}
+
+/// The kind of address a download without an allow-list may not reach, if it is one.
+fn internal_address(ip: IpAddr) -> Option<&'static str> {
+    let ip = match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    };
+    match ip {
+        IpAddr::V4(a) if a.is_loopback() => Some("loopback"),
+        IpAddr::V4(a) if a.is_link_local() => Some("link-local"),
+        IpAddr::V4(a) if a.is_unspecified() || a.octets()[0] == 0 => Some("unspecified"),
+        IpAddr::V6(a) if a.is_loopback() => Some("loopback"),
+        IpAddr::V6(a) if a.is_unspecified() => Some("unspecified"),
+        IpAddr::V6(a) if a.segments()[0] & 0xffc0 == 0xfe80 => Some("link-local"),
+        _ => None,
+    }
 }
 
 /// A small working package for a runtime, used when a function is created without code.
@@ -211,4 +293,77 @@ pub fn default_code(runtime: &Runtime, handler: &str) -> Option<Vec<u8>> {
         _ => return None,
     };
     stratus_package::zip_single(&name, body.as_bytes(), mode).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refusal(url: &str, hosts: &[&str]) -> String {
+        let hosts: Vec<String> = hosts.iter().map(|h| h.to_string()).collect();
+        match download(url, &hosts) {
+            Err(DeployError::Invalid(i)) if i.field == "code_url" => i.message,
+            Err(e) => format!("other error: {e}"),
+            Ok(_) => "downloaded".into(),
+        }
+    }
+
+    #[test]
+    fn the_allow_list_checks_the_host_connected_to() {
+        // A backslash ends the authority for http(s): the host is evil.example, not the
+        // allowed name after the '@'.
+        let msg = refusal(
+            "http://evil.example\\@allowed.example/p.zip",
+            &["allowed.example"],
+        );
+        assert!(msg.contains("\"evil.example\" is not in"), "{msg}");
+        let msg = refusal("http://user@evil.example/p.zip", &["allowed.example"]);
+        assert!(msg.contains("\"evil.example\" is not in"), "{msg}");
+        let msg = refusal("http://EVIL.example:8080/", &["allowed.example"]);
+        assert!(msg.contains("not in"), "{msg}");
+        for bad in [
+            "ftp://allowed.example/p.zip",
+            "file:///etc/passwd",
+            "not a url",
+            "http://",
+        ] {
+            let msg = refusal(bad, &["allowed.example"]);
+            assert!(
+                !msg.contains("downloaded") && !msg.starts_with("other"),
+                "{bad}: {msg}"
+            );
+        }
+        assert!(host_matches("Allowed.Example", "allowed.example"));
+        assert!(host_matches("[::1]", "::1"));
+        assert!(host_matches("127.0.0.1", "127.0.0.1"));
+        assert!(!host_matches("127.0.0.1", "127.0.0.2"));
+    }
+
+    #[test]
+    fn internal_addresses_are_refused_without_an_allow_list() {
+        for (url, kind) in [
+            ("http://127.0.0.1:9/p.zip", "loopback"),
+            ("http://127.1.2.3/p.zip", "loopback"),
+            ("http://2130706433/p.zip", "loopback"),
+            ("http://0x7f.1/p.zip", "loopback"),
+            ("http://[::1]/p.zip", "loopback"),
+            ("http://[::ffff:127.0.0.1]/p.zip", "loopback"),
+            ("http://localhost/p.zip", "loopback"),
+            ("http://169.254.169.254/latest/meta-data/", "link-local"),
+            ("http://[fe80::1]/p.zip", "link-local"),
+            ("http://0.0.0.0/p.zip", "unspecified"),
+            ("http://[::]/p.zip", "unspecified"),
+        ] {
+            let msg = refusal(url, &[]);
+            assert!(msg.contains(&format!("a {kind} address")), "{url}: {msg}");
+        }
+        assert_eq!(
+            internal_address("10.0.0.1".parse().unwrap_or(IpAddr::from([0; 4]))),
+            None
+        );
+        assert_eq!(
+            internal_address("8.8.8.8".parse().unwrap_or(IpAddr::from([0; 4]))),
+            None
+        );
+    }
 }

@@ -33,6 +33,9 @@ impl From<stratus_store::StoreError> for DeployError {
             S::NotFound => DeployError::NotFound("the function does not exist".into()),
             S::Conflict(m) => DeployError::Conflict(m),
             S::Quota(m) => DeployError::Quota(m),
+            S::Stale { .. } => DeployError::Conflict(
+                "the function was changed by another request at the same time; retry".into(),
+            ),
             S::Internal(e) => DeployError::Internal(e),
         }
     }

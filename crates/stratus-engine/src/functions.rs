@@ -6,8 +6,15 @@ use crate::config::EngineConfig;
 use crate::error::DeployError;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
-use stratus_store::{BlobStore, FunctionKey, FunctionRecord, ListQuery, Store};
+use stratus_store::{BlobStore, FunctionKey, FunctionRecord, ListQuery, Store, StoreError};
 use stratus_types::{env, name, FunctionSpec, Invalid, Runtime, Strategy};
+
+/// How often a read-modify-write of `latest` is retried when another change committed
+/// between the read and the write.
+const UPDATE_ATTEMPTS: usize = 8;
+
+/// Largest export (guide 1.6: exported resources are at most 50 MB).
+pub const EXPORT_MAX: u64 = stratus_types::limits::CODE_PACKAGE_MAX;
 
 /// Configuration fields of a create or update request; `None` means "not given".
 #[derive(Debug, Clone, Default)]
@@ -52,7 +59,16 @@ pub struct FunctionDraft {
     pub extras: BTreeMap<String, serde_json::Value>,
 }
 
-/// An exported function: a zip holding the code package and the configuration.
+/// What an export holds: the code package, the configuration, or both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExportParts {
+    /// Include `<name>.zip`, the code package.
+    pub code: bool,
+    /// Include `function.json`, the configuration.
+    pub config: bool,
+}
+
+/// An exported function: a zip holding the code package and/or the configuration.
 pub struct ExportedFunction {
     /// File name: `<name>-<md5 of the code package>.zip`.
     pub file_name: String,
@@ -67,6 +83,10 @@ pub struct Functions {
     store: Arc<dyn Store>,
     blobs: Arc<dyn BlobStore>,
     cache: Arc<RwLock<HashMap<FunctionKey, Arc<FunctionRecord>>>>,
+    /// Blobs written for a create or code update whose row is not committed yet, with the
+    /// number of such writers. A failed write deletes its blob only when no other writer
+    /// holds it and no function references it.
+    pending_blobs: Arc<tokio::sync::Mutex<HashMap<String, usize>>>,
 }
 
 fn now_rfc3339() -> String {
@@ -84,6 +104,7 @@ impl Functions {
             store,
             blobs,
             cache: Arc::new(RwLock::new(HashMap::new())),
+            pending_blobs: Arc::new(tokio::sync::Mutex::new(HashMap::new())),
         }
     }
 
@@ -137,6 +158,9 @@ impl Functions {
         apply(&mut spec, &draft)?;
         spec.validate()?;
         self.check_extras(&spec)?;
+        // Refuse a taken name or a full project before any code is fetched or stored. The
+        // store checks both again in the creating transaction.
+        self.check_can_create(project_id, &spec).await?;
         let package = match upload {
             Some(u)
                 if u.file.as_deref().is_some_and(|f| !f.is_empty())
@@ -165,11 +189,46 @@ impl Functions {
             }
         };
         spec.code = self.store_package(package).await?;
-        let record = self
+        let created = self
             .store
             .create_function(project_id, &spec, self.config.max_functions)
+            .await;
+        self.settle_blob(&spec.code.sha256, created.is_ok()).await;
+        Ok(self.remember(created?))
+    }
+
+    /// The checks of `create_function` done early: name free, project below its quota.
+    async fn check_can_create(
+        &self,
+        project_id: &str,
+        spec: &FunctionSpec,
+    ) -> Result<(), DeployError> {
+        let key = FunctionKey {
+            project_id: project_id.to_string(),
+            package: spec.package.clone(),
+            name: spec.name.clone(),
+        };
+        if self.store.get_function(&key).await?.is_some() {
+            return Err(DeployError::Conflict(format!(
+                "function {:?} already exists in package {:?}",
+                spec.name, spec.package
+            )));
+        }
+        let (_, total) = self
+            .store
+            .list_functions(&ListQuery {
+                project_id: project_id.to_string(),
+                limit: 0,
+                ..ListQuery::default()
+            })
             .await?;
-        Ok(self.remember(record))
+        let max = self.config.max_functions;
+        if total >= max {
+            return Err(DeployError::Quota(format!(
+                "the project already has {total} functions; the limit is {max}"
+            )));
+        }
+        Ok(())
     }
 
     /// Reads a function's latest configuration.
@@ -200,45 +259,87 @@ impl Functions {
         Ok(self.store.list_functions(query).await?)
     }
 
-    /// Updates the configuration of `latest`. Absent fields keep their value; the name and
-    /// runtime cannot change.
+    /// Updates the configuration of `latest`. Absent fields keep their value; the name,
+    /// package and runtime cannot change. The write is based on the revision that was read;
+    /// when another change committed first, the draft is applied again to the new state.
     pub async fn update_config(
         &self,
         key: &FunctionKey,
         draft: FunctionDraft,
     ) -> Result<Arc<FunctionRecord>, DeployError> {
-        let current = self.get(key).await?;
-        if let Some(n) = &draft.func_name {
-            if n != &current.latest.name {
-                return Err(Invalid::field(
-                    "func_name",
-                    format!(
-                        "cannot be changed (the function is {:?})",
-                        current.latest.name
-                    ),
-                )
-                .into());
+        let mut current = self.get(key).await?;
+        for _ in 0..UPDATE_ATTEMPTS {
+            let spec = self.reconfigured(&current.latest, &draft)?;
+            match self.store.update_latest(key, &spec, current.revision).await {
+                Ok(rec) => return Ok(self.remember(rec)),
+                Err(StoreError::Stale { .. }) => current = self.reload(key).await?,
+                Err(StoreError::NotFound) => return Err(self.forget(key)),
+                Err(e) => return Err(e.into()),
             }
         }
-        if let Some(r) = &draft.runtime {
-            if r != &current.latest.runtime {
-                return Err(Invalid::field(
-                    "runtime",
-                    format!(
-                        "cannot be changed after creation (it is {:?})",
-                        current.latest.runtime
-                    ),
-                )
-                .into());
+        Err(StoreError::Stale {
+            expected: current.revision,
+            current: current.revision + 1,
+        }
+        .into())
+    }
+
+    /// `current` with a config draft applied and checked.
+    fn reconfigured(
+        &self,
+        current: &FunctionSpec,
+        draft: &FunctionDraft,
+    ) -> Result<FunctionSpec, DeployError> {
+        let immutable = [
+            (
+                "func_name",
+                &draft.func_name,
+                &current.name,
+                "cannot be changed",
+            ),
+            (
+                "package",
+                &draft.package,
+                &current.package,
+                "cannot be changed after creation",
+            ),
+            (
+                "runtime",
+                &draft.runtime,
+                &current.runtime,
+                "cannot be changed after creation",
+            ),
+        ];
+        for (field, given, stored, why) in immutable {
+            if let Some(v) = given {
+                if v != stored {
+                    return Err(Invalid::field(field, format!("{why} (it is {stored:?})")).into());
+                }
             }
         }
-        let mut spec = current.latest.clone();
-        apply(&mut spec, &draft)?;
+        let mut spec = current.clone();
+        apply(&mut spec, draft)?;
         spec.last_modified = now_rfc3339();
         spec.validate()?;
         self.check_extras(&spec)?;
-        let rec = self.store.update_latest(key, &spec).await?;
-        Ok(self.remember(rec))
+        Ok(spec)
+    }
+
+    /// Reads `latest` from the store (not the cache), after a lost compare-and-set.
+    async fn reload(&self, key: &FunctionKey) -> Result<Arc<FunctionRecord>, DeployError> {
+        match self.store.get_function(key).await? {
+            Some(rec) => Ok(self.remember(rec)),
+            None => Err(self.forget(key)),
+        }
+    }
+
+    /// Drops a function that has vanished from the cache; the error to return.
+    fn forget(&self, key: &FunctionKey) -> DeployError {
+        self.cache
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(key);
+        not_found(key)
     }
 
     /// Sets max instances (-1 unlimited, 0 disabled).
@@ -264,16 +365,35 @@ impl Functions {
         key: &FunctionKey,
         upload: CodeUpload,
     ) -> Result<Arc<FunctionRecord>, DeployError> {
-        let current = self.get(key).await?;
+        let mut current = self.get(key).await?;
         let runtime = current.latest.runtime()?;
         let package = self
             .prepare(&runtime, &current.latest.handler, upload)
             .await?;
-        let mut spec = current.latest.clone();
-        spec.code = self.store_package(package).await?;
-        spec.last_modified = now_rfc3339();
-        let rec = self.store.update_latest(key, &spec).await?;
-        Ok(self.remember(rec))
+        let code = self.store_package(package).await?;
+        let mut outcome = Err(StoreError::NotFound);
+        for _ in 0..UPDATE_ATTEMPTS {
+            let mut spec = current.latest.clone();
+            spec.code = code.clone();
+            spec.last_modified = now_rfc3339();
+            outcome = self.store.update_latest(key, &spec, current.revision).await;
+            match &outcome {
+                Err(StoreError::Stale { .. }) => match self.reload(key).await {
+                    Ok(rec) => current = rec,
+                    Err(e) => {
+                        self.settle_blob(&code.sha256, false).await;
+                        return Err(e);
+                    }
+                },
+                _ => break,
+            }
+        }
+        self.settle_blob(&code.sha256, outcome.is_ok()).await;
+        match outcome {
+            Ok(rec) => Ok(self.remember(rec)),
+            Err(StoreError::NotFound) => Err(self.forget(key)),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Deletes a function.
@@ -303,22 +423,24 @@ impl Functions {
             })
     }
 
-    /// Exports code and configuration as one zip.
-    pub async fn export(&self, key: &FunctionKey) -> Result<ExportedFunction, DeployError> {
-        use md5::Digest;
+    /// Exports the code package and/or the configuration as one zip named
+    /// `<name>-<md5 of the code package>.zip` (guide section 10). The configuration is
+    /// rendered by the caller, which owns the wire format (`function.json` holds what the
+    /// get-config API returns).
+    pub async fn export(
+        &self,
+        key: &FunctionKey,
+        parts: ExportParts,
+        render_config: impl FnOnce(&FunctionRecord) -> anyhow::Result<Vec<u8>>,
+    ) -> Result<ExportedFunction, DeployError> {
         let rec = self.get(key).await?;
         let package = self.package(key).await?;
-        let md5 = hex::encode(md5::Md5::digest(&package));
-        let config = serde_json::to_vec_pretty(&rec.latest).map_err(anyhow::Error::from)?;
-        let bytes = stratus_package::zip_files(&[
-            (format!("{}.zip", rec.latest.name), package, 0o644),
-            ("function.json".to_string(), config, 0o644),
-        ])
-        .map_err(anyhow::Error::from)?;
-        Ok(ExportedFunction {
-            file_name: format!("{}-{md5}.zip", rec.latest.name),
-            bytes,
-        })
+        let config = if parts.config {
+            Some(render_config(&rec)?)
+        } else {
+            None
+        };
+        assemble_export(&rec.latest.name, package, parts.code, config, EXPORT_MAX)
     }
 
     /// Deletes blobs no function references (left behind by deletes, updates and crashes).
@@ -361,15 +483,71 @@ impl Functions {
             .map_err(anyhow::Error::from)?
     }
 
+    /// Writes a package's blob and marks it pending; every call is followed by one
+    /// `settle_blob` once the row naming it is committed or refused.
     async fn store_package(
         &self,
         package: code::Package,
     ) -> Result<stratus_types::CodeInfo, DeployError> {
+        use sha2::Digest;
         let mut info = package.info;
+        let digest = hex::encode(sha2::Sha256::digest(&package.bytes));
+        *self
+            .pending_blobs
+            .lock()
+            .await
+            .entry(digest.clone())
+            .or_default() += 1;
         // The blob is durable before the row that names it is committed, so a crash
         // never leaves a function without its code.
-        info.sha256 = self.blobs.put(package.bytes).await?;
-        Ok(info)
+        match self.blobs.put(package.bytes).await {
+            Ok(stored) if stored == digest => {
+                info.sha256 = stored;
+                Ok(info)
+            }
+            Ok(stored) => {
+                self.settle_blob(&digest, false).await;
+                Err(
+                    anyhow::anyhow!("blob store returned digest {stored}, expected {digest}")
+                        .into(),
+                )
+            }
+            Err(e) => {
+                self.settle_blob(&digest, false).await;
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Ends one pending use of a blob; `committed` tells whether a row naming it was
+    /// written. When the use was the last one, its write was refused and no function
+    /// references the blob, the blob is deleted.
+    async fn settle_blob(&self, digest: &str, committed: bool) {
+        let mut pending = self.pending_blobs.lock().await;
+        match pending.get_mut(digest) {
+            Some(n) if *n > 1 => {
+                *n -= 1;
+                return;
+            }
+            Some(_) => {
+                pending.remove(digest);
+            }
+            None => return,
+        }
+        if committed {
+            return;
+        }
+        // Still holding the lock: no other create or update can start using this digest
+        // between the check and the delete.
+        match self.store.referenced_blobs().await {
+            Ok(used) if !used.iter().any(|d| d == digest) => {
+                if let Err(e) = self.blobs.delete(digest).await {
+                    tracing::warn!("delete unused blob {digest}: {e:#}");
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!("check blob {digest}: {e:#}"),
+        }
     }
 
     fn remember(&self, rec: FunctionRecord) -> Arc<FunctionRecord> {
@@ -382,6 +560,39 @@ impl Functions {
         cache.insert(keep.key(), keep.clone());
         keep
     }
+}
+
+/// Builds the export zip from its parts, refusing one larger than `limit` bytes.
+fn assemble_export(
+    name: &str,
+    package: Vec<u8>,
+    with_code: bool,
+    config: Option<Vec<u8>>,
+    limit: u64,
+) -> Result<ExportedFunction, DeployError> {
+    use md5::Digest;
+    let md5 = hex::encode(md5::Md5::digest(&package));
+    let mut files = Vec::new();
+    if with_code {
+        files.push((format!("{name}.zip"), package, 0o644));
+    }
+    if let Some(config) = config {
+        files.push(("function.json".to_string(), config, 0o644));
+    }
+    if files.is_empty() {
+        return Err(Invalid::field("type", "choose the code, the configuration or both").into());
+    }
+    let bytes = stratus_package::zip_files(&files).map_err(anyhow::Error::from)?;
+    if bytes.len() as u64 > limit {
+        return Err(DeployError::TooLarge(format!(
+            "the export of {name:?} would be {} bytes; exports are limited to {limit} bytes",
+            bytes.len()
+        )));
+    }
+    Ok(ExportedFunction {
+        file_name: format!("{name}-{md5}.zip"),
+        bytes,
+    })
 }
 
 fn not_found(key: &FunctionKey) -> DeployError {
@@ -456,4 +667,55 @@ fn apply(spec: &mut FunctionSpec, d: &FunctionDraft) -> Result<(), DeployError> 
         spec.extras.insert(k.clone(), v.clone());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whether the zip holds exactly the named files.
+    fn holds(zip: &[u8], names: &[&str]) -> bool {
+        stratus_package::inspect(zip, &stratus_package::Limits::default())
+            .is_ok_and(|m| m.entries == names.len() && names.iter().all(|n| m.contains(n)))
+    }
+
+    fn package() -> Vec<u8> {
+        stratus_package::zip_single("index.py", b"x = 1\n", 0o644).unwrap_or_default()
+    }
+
+    #[test]
+    fn export_holds_the_parts_asked_for() {
+        use md5::Digest;
+        let md5 = hex::encode(md5::Md5::digest(package()));
+        let both = assemble_export("f", package(), true, Some(b"{}".to_vec()), EXPORT_MAX);
+        assert!(both
+            .as_ref()
+            .is_ok_and(|e| e.file_name == format!("f-{md5}.zip")
+                && holds(&e.bytes, &["f.zip", "function.json"])));
+        let code = assemble_export("f", package(), true, None, EXPORT_MAX);
+        assert!(code.is_ok_and(|e| holds(&e.bytes, &["f.zip"])));
+        let config = assemble_export("f", package(), false, Some(b"{}".to_vec()), EXPORT_MAX);
+        assert!(config.is_ok_and(|e| holds(&e.bytes, &["function.json"])));
+        assert!(matches!(
+            assemble_export("f", package(), false, None, EXPORT_MAX),
+            Err(DeployError::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn export_over_the_limit_is_refused() {
+        // Incompressible bytes (xorshift), so the zip is about as large as its content.
+        let mut x = 0x2545_f491_u32;
+        let big: Vec<u8> = (0..8192)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                (x >> 24) as u8
+            })
+            .collect();
+        let refused = assemble_export("f", big.clone(), true, None, 4096);
+        assert!(matches!(refused, Err(DeployError::TooLarge(m)) if m.contains("4096")));
+        assert!(assemble_export("f", big, true, None, 64 * 1024).is_ok());
+    }
 }

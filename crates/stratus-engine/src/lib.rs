@@ -19,7 +19,7 @@ mod shims;
 pub use code::CodeUpload;
 pub use config::EngineConfig;
 pub use error::{DeployError, InvokeError};
-pub use functions::{ExportedFunction, FunctionDraft, Functions};
+pub use functions::{ExportParts, ExportedFunction, FunctionDraft, Functions, EXPORT_MAX};
 pub use invoke::{FunctionError, InvokeRequest, InvokeResult, InvokeType, Invoker};
 pub use logs::{LogSink, Logs};
 pub use queue::policy::{AsyncPolicy, Destination, DestinationInput, PolicyInput};

@@ -297,7 +297,18 @@ impl Store for SqliteStore {
         &self,
         key: &FunctionKey,
         spec: &FunctionSpec,
+        expected_revision: i64,
     ) -> StoreResult<FunctionRecord> {
+        if spec.package != key.package || spec.name != key.name {
+            // The functions row holds the identity; a spec that disagrees would orphan it.
+            return Err(internal(anyhow::anyhow!(
+                "update_latest cannot move {}/{} to {}/{}",
+                key.package,
+                key.name,
+                spec.package,
+                spec.name
+            )));
+        }
         let key = key.clone();
         let spec = spec.clone();
         let json = spec_json(&spec)?;
@@ -316,6 +327,12 @@ impl Store for SqliteStore {
             let Some((id, revision, created_at)) = row else {
                 return Err(StoreError::NotFound);
             };
+            if revision != expected_revision {
+                return Err(StoreError::Stale {
+                    expected: expected_revision,
+                    current: revision,
+                });
+            }
             tx.execute(
                 "UPDATE functions SET revision = ?2 WHERE id = ?1",
                 params![id, revision + 1],

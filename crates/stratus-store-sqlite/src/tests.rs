@@ -58,7 +58,7 @@ async fn function_lifecycle() {
 
     let mut changed = spec("a");
     changed.timeout = 30;
-    let upd = store.update_latest(&key("a"), &changed).await.unwrap();
+    let upd = store.update_latest(&key("a"), &changed, 1).await.unwrap();
     assert_eq!(upd.revision, 2);
     assert_eq!(
         store
@@ -78,9 +78,79 @@ async fn function_lifecycle() {
         Err(StoreError::NotFound)
     ));
     assert!(matches!(
-        store.update_latest(&key("a"), &changed).await,
+        store.update_latest(&key("a"), &changed, 2).await,
         Err(StoreError::NotFound)
     ));
+}
+
+/// Two writers that read the same revision: the second write is refused and the first
+/// one's change survives (no lost update).
+#[tokio::test]
+async fn update_latest_is_compare_and_set() {
+    let (_dir, store) = open().await;
+    let rec = store.create_function("p1", &spec("a"), 400).await.unwrap();
+
+    let mut code_change = rec.latest.clone();
+    code_change.code.sha256 = "b".repeat(64);
+    let mut config_change = rec.latest.clone();
+    config_change.timeout = 60;
+
+    let first = store
+        .update_latest(&key("a"), &code_change, rec.revision)
+        .await
+        .unwrap();
+    assert_eq!(first.revision, 2);
+    assert!(matches!(
+        store
+            .update_latest(&key("a"), &config_change, rec.revision)
+            .await,
+        Err(StoreError::Stale {
+            expected: 1,
+            current: 2
+        })
+    ));
+    let stored = store.get_function(&key("a")).await.unwrap().unwrap();
+    assert_eq!(stored.revision, 2);
+    assert_eq!(
+        stored.latest, code_change,
+        "the refused write changed nothing"
+    );
+    assert_eq!(
+        store.referenced_blobs().await.unwrap(),
+        vec!["b".repeat(64)]
+    );
+
+    // Re-read and re-apply: both changes are kept.
+    let mut merged = stored.latest.clone();
+    merged.timeout = 60;
+    let second = store
+        .update_latest(&key("a"), &merged, stored.revision)
+        .await
+        .unwrap();
+    assert_eq!(second.revision, 3);
+    let stored = store.get_function(&key("a")).await.unwrap().unwrap();
+    assert_eq!(
+        (stored.latest.timeout, stored.latest.code.sha256.as_str()),
+        (60, "b".repeat(64).as_str())
+    );
+}
+
+/// A spec naming another package or name would orphan the function row: refused.
+#[tokio::test]
+async fn update_latest_keeps_the_identity() {
+    let (_dir, store) = open().await;
+    let rec = store.create_function("p1", &spec("a"), 400).await.unwrap();
+    let mut moved = rec.latest.clone();
+    moved.package = "other".into();
+    assert!(store
+        .update_latest(&key("a"), &moved, rec.revision)
+        .await
+        .is_err());
+    let stored = store.get_function(&key("a")).await.unwrap().unwrap();
+    assert_eq!(
+        (stored.revision, stored.latest.package.as_str()),
+        (1, "default")
+    );
 }
 
 #[tokio::test]

@@ -25,11 +25,36 @@ pub struct LocalBlobStore {
 }
 
 impl LocalBlobStore {
-    /// Uses (and creates) `root`.
+    /// Uses (and creates) `root`, and removes the temporary files of writes that were cut
+    /// short by a crash. Open it once per data directory, before any write.
     pub fn open(root: impl Into<PathBuf>) -> anyhow::Result<Self> {
         let root = root.into();
         std::fs::create_dir_all(&root)?;
-        Ok(Self { root })
+        let store = Self { root };
+        store.remove_temporary_files()?;
+        Ok(store)
+    }
+
+    fn remove_temporary_files(&self) -> anyhow::Result<()> {
+        for dir in std::fs::read_dir(&self.root)? {
+            let dir = dir?;
+            if !dir.file_type()?.is_dir() {
+                continue;
+            }
+            for f in std::fs::read_dir(dir.path())? {
+                let f = f?;
+                if f.file_name().to_string_lossy().starts_with(TMP_PREFIX) {
+                    match std::fs::remove_file(f.path()) {
+                        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                            return Err(anyhow::Error::from(e)
+                                .context(format!("remove {}", f.path().display())))
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     fn path(&self, sha256: &str) -> anyhow::Result<PathBuf> {
@@ -53,11 +78,17 @@ impl BlobStore for LocalBlobStore {
             std::fs::create_dir_all(dir)?;
             // Write to a temporary name, fsync, then rename: a crash leaves either the
             // whole blob or a stray temporary file, never a truncated blob.
-            let tmp = dir.join(format!(".tmp-{}", uuid_like()));
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(&bytes)?;
-            f.sync_all()?;
-            std::fs::rename(&tmp, &path)?;
+            let tmp = dir.join(format!("{TMP_PREFIX}{}", uuid_like()));
+            let written = (|| -> std::io::Result<()> {
+                let mut f = std::fs::File::create(&tmp)?;
+                f.write_all(&bytes)?;
+                f.sync_all()?;
+                std::fs::rename(&tmp, &path)
+            })();
+            if let Err(e) = written {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(e.into());
+            }
             std::fs::File::open(dir)?.sync_all()?;
             Ok(())
         })
@@ -103,12 +134,19 @@ impl BlobStore for LocalBlobStore {
     }
 }
 
+/// Names of blobs being written start with this.
+const TMP_PREFIX: &str = ".tmp-";
+
 fn uuid_like() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
     use std::time::{SystemTime, UNIX_EPOCH};
+    // Two writes of the same blob in the same nanosecond must not share a file.
+    static SEQ: AtomicU64 = AtomicU64::new(0);
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
-    format!("{}-{nanos}", std::process::id())
+    let seq = SEQ.fetch_add(1, Ordering::Relaxed);
+    format!("{}-{nanos}-{seq}", std::process::id())
 }
 
 #[cfg(test)]
@@ -133,6 +171,27 @@ mod tests {
         store.delete(&d).await.expect("delete");
         assert!(store.get(&d).await.expect("get").is_none());
         assert!(store.get("../etc").await.is_err());
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn opening_removes_leftover_temporary_files() {
+        let dir = std::env::temp_dir().join(format!("stratus-blob-tmp-test-{}", uuid_like()));
+        let store = LocalBlobStore::open(&dir).expect("open");
+        let d = store.put(b"kept".to_vec()).await.expect("put");
+        let sub = dir.join(&d[..2]);
+        // What a crash between create and rename leaves behind.
+        std::fs::write(sub.join(".tmp-123-456"), b"half a blob").expect("write");
+        std::fs::create_dir_all(dir.join("ab")).expect("mkdir");
+        std::fs::write(dir.join("ab").join(".tmp-1-2-3"), b"x").expect("write");
+        let store = LocalBlobStore::open(&dir).expect("reopen");
+        assert!(!sub.join(".tmp-123-456").exists());
+        assert!(!dir.join("ab").join(".tmp-1-2-3").exists());
+        assert_eq!(store.list().await.expect("list"), vec![d.clone()]);
+        assert_eq!(
+            store.get(&d).await.expect("get").as_deref(),
+            Some(&b"kept"[..])
+        );
         let _ = std::fs::remove_dir_all(dir);
     }
 }

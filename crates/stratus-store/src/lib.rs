@@ -26,6 +26,14 @@ pub enum StoreError {
     /// A quota would be exceeded.
     #[error("quota exceeded: {0}")]
     Quota(String),
+    /// A compare-and-set write found another revision than the one it was based on.
+    #[error("the function is at revision {current}, not {expected}")]
+    Stale {
+        /// The revision the caller read.
+        expected: i64,
+        /// The revision in the store.
+        current: i64,
+    },
     /// Anything unexpected from the backend.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -58,11 +66,14 @@ pub trait Store: Send + Sync + 'static {
     async fn get_function(&self, key: &FunctionKey) -> StoreResult<Option<FunctionRecord>>;
     /// Pages through a project's functions ordered by creation; returns the page and the total.
     async fn list_functions(&self, query: &ListQuery) -> StoreResult<(Vec<FunctionRecord>, usize)>;
-    /// Replaces the `latest` configuration and bumps the revision.
+    /// Replaces the `latest` configuration and bumps the revision, in one transaction and
+    /// only if the function is still at `expected_revision` (compare-and-set); `Stale`
+    /// otherwise, `NotFound` when it is gone. The spec keeps the key's package and name.
     async fn update_latest(
         &self,
         key: &FunctionKey,
         spec: &FunctionSpec,
+        expected_revision: i64,
     ) -> StoreResult<FunctionRecord>;
     /// Deletes a function with everything it owns.
     async fn delete_function(&self, key: &FunctionKey) -> StoreResult<()>;

@@ -135,13 +135,15 @@ impl FunctionSpec {
             runtime
                 .check_handler("initializer_handler", &self.initializer_handler)
                 .map_err(|e| Invalid::with_code("FSS.1404", e.field, e.message))?;
-            check_range(
-                "initializer_timeout",
-                self.initializer_timeout,
-                INITIALIZER_TIMEOUT_RANGE,
-            )
-            .map_err(|e| Invalid::with_code("FSS.1405", e.field, e.message))?;
         }
+        // Checked with or without an initializer: a stored value must be usable the day an
+        // initializer is set without a new timeout.
+        check_range(
+            "initializer_timeout",
+            self.initializer_timeout,
+            INITIALIZER_TIMEOUT_RANGE,
+        )
+        .map_err(|e| Invalid::with_code("FSS.1405", e.field, e.message))?;
         if !self.pre_stop_handler.is_empty() {
             runtime.check_handler("pre_stop_handler", &self.pre_stop_handler)?;
             check_range(
@@ -249,6 +251,14 @@ mod tests {
             (
                 "initializer_handler",
                 Box::new(|s| s.initializer_handler = "init".into()),
+            ),
+            (
+                "initializer_timeout",
+                Box::new(|s| s.initializer_timeout = 0),
+            ),
+            (
+                "initializer_timeout",
+                Box::new(|s| s.initializer_timeout = 301),
             ),
             (
                 "strategy_config.concurrent_num",

@@ -28,12 +28,13 @@ pub struct Runtime {
     kind: RuntimeKind,
 }
 
-/// Every runtime id accepted at creation.
+/// Every runtime id accepted at creation: the guide's list (table 14-1, section 14.1.4:
+/// Python 2.7/3.6/3.9, Node.js 6.10 to 18.15, Java 8 and 11, Go 1.x) plus the custom
+/// runtime, HTTP functions and container images.
 pub const RUNTIMES: &[(&str, RuntimeKind)] = &[
     ("Python2.7", RuntimeKind::Python),
     ("Python3.6", RuntimeKind::Python),
     ("Python3.9", RuntimeKind::Python),
-    ("Python3.10", RuntimeKind::Python),
     ("Node.js6.10", RuntimeKind::NodeJs),
     ("Node.js8.10", RuntimeKind::NodeJs),
     ("Node.js10.16", RuntimeKind::NodeJs),
@@ -43,7 +44,6 @@ pub const RUNTIMES: &[(&str, RuntimeKind)] = &[
     ("Node.js18.15", RuntimeKind::NodeJs),
     ("Java8", RuntimeKind::Java),
     ("Java11", RuntimeKind::Java),
-    ("Java17", RuntimeKind::Java),
     ("Go1.x", RuntimeKind::Go),
     ("Custom", RuntimeKind::Custom),
     ("http", RuntimeKind::Http),
@@ -197,6 +197,15 @@ mod tests {
         );
         let err = Runtime::parse("python3.9").unwrap_err();
         assert_eq!(err.code, "FSS.1005");
+        // Newer cloud runtimes that the guide does not list are refused.
+        for id in ["Python3.10", "Java17", "Go1.8", "PHP7.3", "Node.js20.15"] {
+            assert_eq!(
+                Runtime::parse(id).map(|r| r.id()).unwrap_err().code,
+                "FSS.1005",
+                "{id}"
+            );
+        }
+        assert_eq!(RUNTIMES.len(), 16);
     }
 
     #[test]

@@ -42,6 +42,39 @@ fn count(c: &Client) -> i64 {
     c.list_functions(0, 400).unwrap().count
 }
 
+/// Every file in the blob store (blobs and temporary files), sorted.
+fn blob_files(s: &Server) -> Vec<String> {
+    let mut out = Vec::new();
+    for dir in std::fs::read_dir(s.data_dir().join("blobs")).unwrap() {
+        let dir = dir.unwrap().path();
+        if dir.is_dir() {
+            for f in std::fs::read_dir(&dir).unwrap() {
+                out.push(f.unwrap().file_name().to_string_lossy().into_owned());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// A body whose code no other test function has.
+fn body_with_unique_code(name: &str, marker: &str) -> FunctionBody {
+    let mut b = body(name);
+    let source = format!("{PY}# {marker}\n");
+    b.func_code = Some(FuncCode {
+        file: Some(b64(&zip(&[("index.py", &source, 0o644)]))),
+        link: None,
+    });
+    b
+}
+
+fn config_path(name: &str) -> String {
+    let urn = stratus_sign::encode_component(&format!(
+        "urn:fss:local:{PROJECT}:function:default:{name}:latest"
+    ));
+    format!("fgs/functions/{urn}/config")
+}
+
 #[test]
 fn lifecycle_through_the_client() {
     let s = Server::start(&[]);
@@ -170,7 +203,26 @@ fn listing_pages_with_marker_and_filters() {
         .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&filtered.body).unwrap();
     assert_eq!(v["count"], 1);
-    for bad in ["0", "401", "-1", "x"] {
+    // Per the reference, absent, 0 and values over 400 all mean 400 items.
+    for whole in ["", "0", "401", "99999999999999999999999"] {
+        let r = c
+            .call(
+                "GET",
+                "fgs/functions",
+                &[("maxitems", whole.into())],
+                &[],
+                None,
+            )
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+        assert_eq!(
+            (v["functions"].as_array().unwrap().len(), &v["count"]),
+            (5, &serde_json::json!(5)),
+            "maxitems={whole}"
+        );
+    }
+    // Only negative or non-numeric values are refused.
+    for bad in ["-1", "x", "1.5", " 3"] {
         let r = c.call(
             "GET",
             "fgs/functions",
@@ -178,7 +230,9 @@ fn listing_pages_with_marker_and_filters() {
             &[],
             None,
         );
-        assert_eq!(api_err(r).0, 400, "maxitems={bad}");
+        let (status, code, msg) = api_err(r);
+        assert_eq!((status, code.as_str()), (400, "FSS.1001"), "maxitems={bad}");
+        assert!(msg.contains("maxitems"), "{msg}");
     }
 }
 
@@ -189,6 +243,7 @@ fn bad_input_is_refused_and_changes_nothing() {
     let c = s.client();
     c.create_function(&body("keep"), |_, _| {}).unwrap();
     let before = c.get_config("keep").unwrap();
+    let blobs_before = blob_files(&s);
 
     let with = |f: &dyn Fn(&mut FunctionBody)| {
         let mut b = body("newfn");
@@ -262,6 +317,12 @@ fn bad_input_is_refused_and_changes_nothing() {
                 b.initializer_handler = Some("index.init".into());
                 b.initializer_timeout = Some(301);
             }),
+            "FSS.1405",
+            "initializer_timeout",
+        ),
+        (
+            "initializer timeout without an initializer",
+            with(&|b| b.initializer_timeout = Some(0)),
             "FSS.1405",
             "initializer_timeout",
         ),
@@ -403,6 +464,19 @@ fn bad_input_is_refused_and_changes_nothing() {
             "memory_size",
         ),
         (br#"{"func_name":5}"#, "func_name"),
+        // Unmodelled fields are checked against the SDK model's types too.
+        (
+            br#"{"func_name":"x","runtime":"Python3.9","func_vpc":5}"#,
+            "func_vpc",
+        ),
+        (
+            br#"{"func_name":"x","runtime":"Python3.9","custom_image":{"enabled":"yes"}}"#,
+            "custom_image.enabled",
+        ),
+        (
+            br#"{"func_name":"x","runtime":"Python3.9","gpu_memory":"1024"}"#,
+            "gpu_memory",
+        ),
         (br#"[]"#, "malformed"),
         (b"", "empty"),
     ] {
@@ -410,8 +484,35 @@ fn bad_input_is_refused_and_changes_nothing() {
         assert_eq!((status, code.as_str()), (400, "FSS.0400"), "{msg}");
         assert!(msg.contains(needle), "{msg:?} should mention {needle:?}");
     }
-    // Duplicate name.
-    assert_eq!(api_err(c.create_function(&body("keep"), |_, _| {})).0, 409);
+    // Duplicate name, with code of its own: refused before that code is stored.
+    let (status, code, _) =
+        api_err(c.create_function(&body_with_unique_code("keep", "duplicate"), |_, _| {}));
+    assert_eq!((status, code.as_str()), (409, "FSS.0409"));
+    // A package change would orphan the function: refused, naming the field.
+    let moved = FunctionBody {
+        func_name: Some("keep".into()),
+        package: Some("elsewhere".into()),
+        runtime: Some("Python3.9".into()),
+        handler: Some("index.handler".into()),
+        memory_size: Some(128),
+        timeout: Some(3),
+        ..Default::default()
+    };
+    let (status, code, msg) = api_err(c.update_config("keep", &moved));
+    assert_eq!((status, code.as_str()), (400, "FSS.0400"), "{msg}");
+    assert!(msg.contains("package"), "{msg}");
+    // Wrong types of unmodelled fields are refused on update too.
+    for (field, value) in [
+        ("log_config", serde_json::json!(7)),
+        ("func_vpc", serde_json::json!({"security_groups": "sg"})),
+        ("is_stateful_function", serde_json::json!("false")),
+    ] {
+        let mut typed = bad_update_base();
+        typed.other.insert(field.to_string(), value);
+        let (status, _, msg) = api_err(c.update_config("keep", &typed));
+        assert_eq!(status, 400, "{field}: {msg}");
+        assert!(msg.contains(field), "{field}: {msg}");
+    }
     // Updates that are refused leave the function as it was.
     let bad_update = FunctionBody {
         func_name: Some("keep".into()),
@@ -468,6 +569,22 @@ fn bad_input_is_refused_and_changes_nothing() {
 
     assert_eq!(c.get_config("keep").unwrap(), before);
     assert_eq!(count(&c), 1);
+    assert_eq!(
+        blob_files(&s),
+        blobs_before,
+        "refused requests stored no code"
+    );
+}
+
+fn bad_update_base() -> FunctionBody {
+    FunctionBody {
+        func_name: Some("keep".into()),
+        runtime: Some("Python3.9".into()),
+        handler: Some("index.handler".into()),
+        memory_size: Some(128),
+        timeout: Some(3),
+        ..Default::default()
+    }
 }
 
 #[test]
@@ -515,12 +632,17 @@ fn function_quota_of_400() {
         b.code_type = None;
         c.create_function(&b, |_, _| {}).unwrap();
     }
-    let mut b = body("q400");
-    b.func_code = None;
-    let (status, _, msg) = api_err(c.create_function(&b, |_, _| {}));
+    let blobs_before = blob_files(&s);
+    let (status, _, msg) =
+        api_err(c.create_function(&body_with_unique_code("q400", "over the quota"), |_, _| {}));
     assert_eq!(status, 400);
     assert!(msg.contains("400"), "{msg}");
     assert_eq!(count(&c), 400);
+    assert_eq!(
+        blob_files(&s),
+        blobs_before,
+        "the refused create stored no code"
+    );
 }
 
 #[test]
@@ -606,11 +728,21 @@ fn state_survives_restart_and_credentials_are_private() {
         .create_function(&body("persist"), |_, _| {})
         .unwrap();
     let dir = s.stop();
+    // What a crash in the middle of a blob write leaves behind.
+    let stray = dir.path().join("blobs").join("ab").join(".tmp-4242-1-0");
+    std::fs::create_dir_all(stray.parent().unwrap()).unwrap();
+    std::fs::write(&stray, b"half a package").unwrap();
     let s2 = Server::start_in(dir, &[]);
     assert_eq!(
         s2.client().get_config("persist").unwrap().description,
         "first"
     );
+    assert!(
+        !stray.exists(),
+        "start-up removes stale temporary blob files"
+    );
+    let code = s2.client().get_code("persist").unwrap();
+    assert!(code.code_size > 0);
 }
 
 /// `kill -9` while creates, updates and deletes are in flight never leaves a function
@@ -730,10 +862,22 @@ fn cli_manages_functions() {
     ]);
     assert!(ok, "{out}{err}");
     assert!(out.contains("45 s"), "{out}");
+    // The issue's form: `fn export NAME -o FILE`.
     let export = dir.path().join("out.zip").display().to_string();
-    let (ok, out, err) = s.cli(&["fn", "export", "clifn", "-O", &export]);
+    let (ok, out, err) = s.cli(&["fn", "export", "clifn", "-o", &export]);
     assert!(ok, "{out}{err}");
+    assert!(out.contains("exported clifn"), "{out}");
     assert!(std::fs::read(&export).unwrap().starts_with(b"PK"));
+    // `--output json` still selects the format, next to `-o FILE`.
+    let export2 = dir.path().join("again.zip").display().to_string();
+    let (ok, out, err) = s.cli(&["fn", "export", "clifn", "-o", &export2, "--output", "json"]);
+    assert!(ok, "{out}{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(v["result"].as_str().unwrap().contains("again.zip"), "{out}");
+    assert_eq!(
+        std::fs::read(&export2).unwrap(),
+        std::fs::read(&export).unwrap()
+    );
     let (ok, _, _) = s.cli(&[
         "fn",
         "concurrency",
@@ -770,4 +914,380 @@ fn cli_manages_functions() {
     assert!(ok && out.contains("deleted"));
     let (ok, _, err) = s.cli(&["fn", "get", "clifn"]);
     assert!(!ok && err.contains("FSS.1051"), "{err}");
+}
+
+/// Update-code and update-config racing on the same function: each write is based on the
+/// revision it read, so neither change is lost.
+#[test]
+fn concurrent_code_and_config_updates_keep_both() {
+    let s = Server::start(&[]);
+    let c = s.client();
+    c.create_function(&body("race"), |_, _| {}).unwrap();
+    for round in 0..8 {
+        let code_client = s.client();
+        let code = std::thread::spawn(move || {
+            // A larger package takes longer to check, widening the window.
+            let source = format!("{PY}# round {round}\n# {}\n", "x".repeat(200_000 + round));
+            let new_code = CodeBody {
+                code_type: Some("zip".into()),
+                code_filename: Some("index.zip".into()),
+                func_code: Some(FuncCode {
+                    file: Some(b64(&zip(&[("index.py", &source, 0o644)]))),
+                    link: None,
+                }),
+                ..Default::default()
+            };
+            code_client
+                .update_code("race", &new_code, |_, _| {})
+                .unwrap()
+                .digest
+        });
+        let config_client = s.client();
+        let config = std::thread::spawn(move || {
+            let mut results = Vec::new();
+            for step in 0..4 {
+                let upd = FunctionBody {
+                    description: Some(format!("round {round} step {step}")),
+                    ..Default::default()
+                };
+                results.push(
+                    config_client
+                        .update_config("race", &upd)
+                        .unwrap()
+                        .description,
+                );
+            }
+            results
+        });
+        let digest = code.join().unwrap();
+        let descriptions = config.join().unwrap();
+        let now = c.get_config("race").unwrap();
+        assert_eq!(
+            now.digest, digest,
+            "round {round}: the code update was kept"
+        );
+        assert_eq!(
+            Some(&now.description),
+            descriptions.last(),
+            "round {round}: the config update was kept"
+        );
+    }
+}
+
+/// A tiny HTTP server on 127.0.0.1 for `code_url` tests: answers every connection with
+/// `respond` and counts the connections.
+struct PackageServer {
+    port: u16,
+    hits: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl PackageServer {
+    fn start(respond: fn(&mut std::net::TcpStream, &str)) -> PackageServer {
+        use std::io::{BufRead, BufReader};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = hits.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(mut conn) = conn else { break };
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let mut reader = BufReader::new(conn.try_clone().unwrap());
+                let mut request_line = String::new();
+                let _ = reader.read_line(&mut request_line);
+                let mut line = String::new();
+                while reader.read_line(&mut line).unwrap_or(0) > 2 {
+                    line.clear();
+                }
+                let path = request_line
+                    .split_whitespace()
+                    .nth(1)
+                    .unwrap_or("/")
+                    .to_string();
+                respond(&mut conn, &path);
+            }
+        });
+        PackageServer { port, hits }
+    }
+
+    fn hits(&self) -> usize {
+        self.hits.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+fn package_bytes() -> Vec<u8> {
+    zip(&[("index.py", PY, 0o644)])
+}
+
+/// `/ok.zip` serves a package; `/big` streams 51 MB without a length; `/declared-big`
+/// announces 60 MB.
+fn serve_packages(conn: &mut std::net::TcpStream, path: &str) {
+    use std::io::Write;
+    match path {
+        "/ok.zip" => {
+            let pkg = package_bytes();
+            let _ = write!(
+                conn,
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                pkg.len()
+            );
+            let _ = conn.write_all(&pkg);
+        }
+        "/big" => {
+            let _ = conn.write_all(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n");
+            let chunk = vec![b'x'; 1024 * 1024];
+            for _ in 0..51 {
+                if conn.write_all(&chunk).is_err() {
+                    break;
+                }
+            }
+        }
+        "/declared-big" => {
+            let _ = conn.write_all(
+                b"HTTP/1.1 200 OK\r\nContent-Length: 60000000\r\nConnection: close\r\n\r\nPK",
+            );
+        }
+        _ => {
+            let _ = conn.write_all(
+                b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            );
+        }
+    }
+}
+
+fn obs_body(name: &str, url: &str) -> FunctionBody {
+    FunctionBody {
+        code_type: Some("obs".into()),
+        code_url: Some(url.into()),
+        func_code: None,
+        ..body(name)
+    }
+}
+
+#[test]
+fn code_url_downloads_from_allowed_hosts_only() {
+    let pkg = PackageServer::start(serve_packages);
+    let s = Server::start(&["--code-url-hosts", "127.0.0.1"]);
+    let c = s.client();
+    let url = format!("http://127.0.0.1:{}/ok.zip", pkg.port);
+    let created = c
+        .create_function(&obs_body("fromurl", &url), |_, _| {})
+        .unwrap();
+    assert_eq!(created.code_type, "obs");
+    assert_eq!(created.code_url, url);
+    assert_eq!(created.code_size, package_bytes().len() as i64);
+    assert_eq!(pkg.hits(), 1);
+
+    // The host before a backslash is the one connected to: not allowed.
+    let sneaky = format!("http://localhost\\@127.0.0.1:{}/ok.zip", pkg.port);
+    let (status, code, msg) = api_err(c.create_function(&obs_body("sneaky", &sneaky), |_, _| {}));
+    assert_eq!((status, code.as_str()), (400, "FSS.0400"), "{msg}");
+    assert!(
+        msg.contains("code_url") && msg.contains("\"localhost\" is not in"),
+        "{msg}"
+    );
+    let other = format!("http://example.invalid:{}/ok.zip", pkg.port);
+    let (status, _, msg) = api_err(c.create_function(&obs_body("other", &other), |_, _| {}));
+    assert_eq!(status, 400, "{msg}");
+    assert!(msg.contains("not in"), "{msg}");
+
+    // Over-size packages are refused, streamed or announced.
+    for path in ["/big", "/declared-big"] {
+        let url = format!("http://127.0.0.1:{}{path}", pkg.port);
+        let (status, code, msg) = api_err(c.create_function(&obs_body("big", &url), |_, _| {}));
+        assert_eq!((status, code.as_str()), (413, "FSS.0413"), "{path}: {msg}");
+    }
+    // Redirects are not followed and errors are reported.
+    let missing = format!("http://127.0.0.1:{}/missing", pkg.port);
+    let (status, _, msg) = api_err(c.create_function(&obs_body("missing", &missing), |_, _| {}));
+    assert_eq!(status, 400, "{msg}");
+    assert!(msg.contains("download failed"), "{msg}");
+    assert_eq!(pkg.hits(), 4, "only allowed URLs were fetched");
+    assert_eq!(count(&c), 1);
+}
+
+#[test]
+fn code_url_refuses_internal_addresses_without_an_allow_list() {
+    let pkg = PackageServer::start(serve_packages);
+    let s = Server::start(&[]);
+    let c = s.client();
+    let before = blob_files(&s);
+    for (url, kind) in [
+        (format!("http://127.0.0.1:{}/ok.zip", pkg.port), "loopback"),
+        (format!("http://localhost:{}/ok.zip", pkg.port), "loopback"),
+        (format!("http://[::1]:{}/ok.zip", pkg.port), "loopback"),
+        (format!("http://0x7f000001:{}/ok.zip", pkg.port), "loopback"),
+        (
+            "http://169.254.169.254/latest/meta-data/".to_string(),
+            "link-local",
+        ),
+        (format!("http://0.0.0.0:{}/ok.zip", pkg.port), "unspecified"),
+    ] {
+        let (status, code, msg) =
+            api_err(c.create_function(&obs_body("internal", &url), |_, _| {}));
+        assert_eq!((status, code.as_str()), (400, "FSS.0400"), "{url}: {msg}");
+        assert!(msg.contains(&format!("a {kind} address")), "{url}: {msg}");
+    }
+    assert_eq!(pkg.hits(), 0, "no connection was made");
+    assert_eq!(count(&c), 0);
+    assert_eq!(blob_files(&s), before);
+}
+
+/// Sends only the head of a request (no body) and reads the answer, with a deadline.
+fn send_head(endpoint: &str, head: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut conn = std::net::TcpStream::connect(endpoint.trim_start_matches("http://")).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    conn.write_all(head.as_bytes()).unwrap();
+    let mut buf = [0u8; 4096];
+    let mut out = Vec::new();
+    // Read the status line, the headers and the (small) error body; stop once the body
+    // announced by Content-Length is in rather than waiting for the connection to close.
+    loop {
+        match conn.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                out.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&out);
+                if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                    let len = head
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().to_string())
+                        })
+                        .and_then(|v| v.parse::<usize>().ok());
+                    if len.is_some_and(|l| body.len() >= l) {
+                        break;
+                    }
+                }
+            }
+            Err(e) => panic!("no answer before the body was sent: {e}"),
+        }
+    }
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (
+        status,
+        text.split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_default(),
+    )
+}
+
+/// Requests that cannot authenticate are answered before their body is read: the server
+/// does not wait for (or buffer) 70 MB from an unknown caller.
+#[test]
+fn unauthenticated_requests_are_refused_before_the_body() {
+    let s = Server::start(&[]);
+    let host = s.endpoint.trim_start_matches("http://").to_string();
+    let path = format!("/v2/{PROJECT}/fgs/functions");
+    let date = chrono_like_now();
+    for auth in [
+        String::new(),
+        "Authorization: Basic abc\r\n".to_string(),
+        "Authorization: SDK-HMAC-SHA256 Access=NOSUCHKEY0000000000, SignedHeaders=host;x-sdk-date, Signature=00\r\n".to_string(),
+    ] {
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: {host}\r\nX-Sdk-Date: {date}\r\nContent-Type: application/json\r\nContent-Length: 70000000\r\n{auth}Connection: close\r\n\r\n"
+        );
+        let (status, body) = send_head(&s.endpoint, &head);
+        assert_eq!(status, 401, "{auth:?}: {body}");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["error_code"], "FSS.0401");
+    }
+    assert_eq!(count(&s.client()), 0);
+}
+
+/// The current time as `X-Sdk-Date` wants it.
+fn chrono_like_now() -> String {
+    let out = std::process::Command::new("date")
+        .args(["-u", "+%Y%m%dT%H%M%SZ"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// The names and contents of a zip's entries.
+fn unzip(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
+    use std::io::Read;
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut out = Vec::new();
+    for i in 0..archive.len() {
+        let mut f = archive.by_index(i).unwrap();
+        let mut content = Vec::new();
+        f.read_to_end(&mut content).unwrap();
+        out.push((f.name().to_string(), content));
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn export_honours_type_code_and_config() {
+    let s = Server::start(&[]);
+    let c = s.client();
+    c.create_function(&body("exp"), |_, _| {}).unwrap();
+    let urn =
+        stratus_sign::encode_component(&format!("urn:fss:local:{PROJECT}:function:default:exp"));
+    let path = format!("fgs/functions/{urn}/export");
+    let export = |query: &[(&str, &str)]| {
+        let q: Vec<(&str, String)> = query.iter().map(|(k, v)| (*k, v.to_string())).collect();
+        c.call("GET", &path, &q, &[], None)
+    };
+    let config_json: serde_json::Value = serde_json::from_slice(
+        &c.call("GET", &config_path("exp"), &[], &[], None)
+            .unwrap()
+            .body,
+    )
+    .unwrap();
+    let package = c
+        .call(
+            "GET",
+            &format!("fgs/functions/{urn}/code/package"),
+            &[],
+            &[],
+            None,
+        )
+        .unwrap()
+        .body;
+
+    let both = export(&[]).unwrap();
+    assert_eq!(both.header("content-type"), Some("application/zip"));
+    let disposition = both.header("content-disposition").unwrap().to_string();
+    assert!(disposition.contains("filename=\"exp-"), "{disposition}");
+    let entries = unzip(&both.body);
+    let names: Vec<&str> = entries.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["exp.zip", "function.json"]);
+    assert_eq!(entries[0].1, package);
+    // function.json is what the get-config API returns, with the API's field names.
+    let exported: serde_json::Value = serde_json::from_slice(&entries[1].1).unwrap();
+    assert_eq!(exported, config_json);
+    assert_eq!(exported["func_name"], "exp");
+    assert_eq!(exported["memory_size"], 256);
+
+    let old_style = export(&[("code", "true"), ("config", "true")]).unwrap();
+    assert_eq!(old_style.body, both.body);
+    let code_only = unzip(&export(&[("type", "code")]).unwrap().body);
+    assert_eq!(code_only, vec![("exp.zip".to_string(), package.clone())]);
+    assert_eq!(unzip(&export(&[("code", "true")]).unwrap().body), code_only);
+    let config_only = unzip(&export(&[("type", "config")]).unwrap().body);
+    assert_eq!(config_only.len(), 1);
+    assert_eq!(config_only[0].0, "function.json");
+
+    for bad in [
+        vec![("type", "everything")],
+        vec![("type", "code"), ("config", "true")],
+        vec![("code", "false"), ("config", "false")],
+        vec![("code", "maybe")],
+    ] {
+        let (status, code, msg) = api_err(export(&bad));
+        assert_eq!((status, code.as_str()), (400, "FSS.1001"), "{bad:?}: {msg}");
+    }
 }
