@@ -6,10 +6,12 @@
 mod asyncs;
 mod extras;
 mod function;
+mod versions;
 
 pub use asyncs::*;
 pub use extras::check_extra_types;
 pub use function::*;
+pub use versions::*;
 
 use serde::{Deserialize, Serialize};
 

@@ -29,6 +29,16 @@ fn env_text(map: &std::collections::BTreeMap<String, String>) -> String {
 
 /// The configuration body of `latest`.
 pub fn config(rec: &FunctionRecord, region: &str) -> FunctionConfig {
+    config_at(rec, region, "latest")
+}
+
+/// The configuration of `rec` as version `version` (`rec` carries that version's snapshot).
+pub fn config_at(rec: &FunctionRecord, region: &str, version: &str) -> FunctionConfig {
+    let qualifier = if version == "latest" {
+        Qualifier::Latest
+    } else {
+        Qualifier::Version(version.to_string())
+    };
     let s = &rec.latest;
     let text = |k: &str| {
         s.extras
@@ -44,7 +54,7 @@ pub fn config(rec: &FunctionRecord, region: &str) -> FunctionConfig {
     FunctionConfig {
         func_id: rec.id.clone(),
         resource_id: rec.id.clone(),
-        func_urn: urn_of(rec, region, Qualifier::Latest).to_string(),
+        func_urn: urn_of(rec, region, qualifier).to_string(),
         func_name: s.name.clone(),
         domain_id: rec.project_id.clone(),
         namespace: rec.project_id.clone(),
@@ -62,8 +72,8 @@ pub fn config(rec: &FunctionRecord, region: &str) -> FunctionConfig {
         user_data: env_text(&s.user_data),
         encrypted_user_data: env_text(&s.encrypted_user_data),
         digest: s.code.sha512.clone(),
-        version: "latest".into(),
-        image_name: format!("latest-{}", &rec.id[..rec.id.len().min(8)]),
+        version: version.to_string(),
+        image_name: format!("{version}-{}", &rec.id[..rec.id.len().min(8)]),
         xrole: text("xrole"),
         app_xrole: text("app_xrole"),
         description: s.description.clone(),

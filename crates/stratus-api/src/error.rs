@@ -64,6 +64,8 @@ impl From<DeployError> for ApiError {
         match e {
             DeployError::Invalid(i) => i.into(),
             DeployError::NotFound(m) => ApiError::new(StatusCode::NOT_FOUND, "FSS.1051", m),
+            DeployError::VersionNotFound(m) => ApiError::new(StatusCode::NOT_FOUND, "FSS.1052", m),
+            DeployError::AliasNotFound(m) => ApiError::new(StatusCode::NOT_FOUND, "FSS.1053", m),
             DeployError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "FSS.0409", m),
             DeployError::Quota(m) => ApiError::new(StatusCode::BAD_REQUEST, "FSS.1090", m),
             DeployError::TooLarge(m) => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "FSS.0413", m),
@@ -78,6 +80,8 @@ impl From<InvokeError> for ApiError {
             InvokeError::Invalid(i) => i.into(),
             InvokeError::BadMemory(m) => ApiError::new(StatusCode::NOT_ACCEPTABLE, "FSS.0406", m),
             InvokeError::NotFound(m) => ApiError::new(StatusCode::NOT_FOUND, "FSS.1051", m),
+            InvokeError::VersionNotFound(m) => ApiError::new(StatusCode::NOT_FOUND, "FSS.1052", m),
+            InvokeError::AliasNotFound(m) => ApiError::new(StatusCode::NOT_FOUND, "FSS.1053", m),
             InvokeError::PayloadTooLarge(m) => {
                 ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "FSS.1201", m)
             }

@@ -56,6 +56,40 @@ fn latest_key(project_id: &str, raw: &str) -> Result<FunctionKey, ApiError> {
     }
 }
 
+/// The function a write addresses: only `latest` can change.
+fn mutable_key(project_id: &str, raw: &str) -> Result<FunctionKey, ApiError> {
+    let urn = parse_urn(project_id, raw)?;
+    match &urn.qualifier {
+        Qualifier::None | Qualifier::Latest => Ok(key_of(&urn)),
+        Qualifier::Version(_) | Qualifier::Alias(_) => Err(ApiError::bad_request(
+            "published versions are immutable: change latest, then publish a new version",
+        )),
+    }
+}
+
+/// The record and version name a read of `raw` addresses (`latest`, a version, or the
+/// main version of an alias).
+async fn readable(
+    state: &AppState,
+    project_id: &str,
+    raw: &str,
+) -> Result<(std::sync::Arc<stratus_store::FunctionRecord>, String), ApiError> {
+    let urn = parse_urn(project_id, raw)?;
+    let key = key_of(&urn);
+    let version = match &urn.qualifier {
+        Qualifier::None | Qualifier::Latest => {
+            return Ok((state.engine.functions.get(&key).await?, "latest".into()))
+        }
+        Qualifier::Version(v) => v.clone(),
+        Qualifier::Alias(a) => state.engine.versions.alias(&key, a).await?.version,
+    };
+    if version == "latest" {
+        return Ok((state.engine.functions.get(&key).await?, version));
+    }
+    let v = state.engine.versions.version(&key, &version).await?;
+    Ok((v.view.clone(), version))
+}
+
 fn json_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
     if body.is_empty() {
         return Err(ApiError::bad_request(
@@ -160,9 +194,12 @@ pub async fn get_config(
     Extension(who): Extension<Principal>,
     Path((_, urn)): Path<(String, String)>,
 ) -> Result<Json<stratus_api_types::FunctionConfig>, ApiError> {
-    let key = latest_key(&who.project_id, &urn)?;
-    let rec = state.engine.functions.get(&key).await?;
-    Ok(Json(convert::config(&rec, state.engine.functions.region())))
+    let (rec, version) = readable(&state, &who.project_id, &urn).await?;
+    Ok(Json(convert::config_at(
+        &rec,
+        state.engine.functions.region(),
+        &version,
+    )))
 }
 
 /// `PUT .../{function_urn}/config`.
@@ -172,7 +209,7 @@ pub async fn update_config(
     Path((_, urn)): Path<(String, String)>,
     body: Bytes,
 ) -> Result<Json<stratus_api_types::FunctionConfig>, ApiError> {
-    let key = latest_key(&who.project_id, &urn)?;
+    let key = mutable_key(&who.project_id, &urn)?;
     let body: FunctionBody = json_body(&body)?;
     let draft = convert::draft(body)?;
     let rec = state.engine.functions.update_config(&key, draft).await?;
@@ -186,7 +223,7 @@ pub async fn max_instances(
     Path((_, urn)): Path<(String, String)>,
     body: Bytes,
 ) -> Result<Json<stratus_api_types::FunctionConfig>, ApiError> {
-    let key = latest_key(&who.project_id, &urn)?;
+    let key = mutable_key(&who.project_id, &urn)?;
     let body: MaxInstanceBody = json_body(&body)?;
     let Some(n) = body.max_instance_num else {
         return Err(ApiError::bad_request("max_instance_num is required"));
@@ -222,7 +259,7 @@ pub async fn update_code(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<stratus_api_types::FunctionCode>, ApiError> {
-    let key = latest_key(&who.project_id, &urn)?;
+    let key = mutable_key(&who.project_id, &urn)?;
     let body: CodeBody = json_body(&body)?;
     let rec = state
         .engine
@@ -354,31 +391,16 @@ pub async fn delete(
     Path((_, urn)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let urn = parse_urn(&who.project_id, &urn)?;
-    match &urn.qualifier {
-        Qualifier::None => {}
-        Qualifier::Latest => return Err(ApiError::bad_request(
-            "the latest version cannot be deleted; delete the function with its unqualified URN",
-        )),
-        Qualifier::Version(v) => {
-            return Err(ApiError::new(
-                StatusCode::NOT_FOUND,
-                "FSS.1052",
-                format!("version {v:?} of function {:?} does not exist", urn.name),
-            ))
-        }
-        Qualifier::Alias(a) => {
-            return Err(ApiError::new(
-                StatusCode::NOT_FOUND,
-                "FSS.1053",
-                format!("alias {a:?} of function {:?} does not exist", urn.name),
-            ))
-        }
+    if urn.qualifier != Qualifier::None {
+        crate::versions::delete_qualified(&state, &urn, &key_of(&urn)).await?;
+        return Ok(StatusCode::NO_CONTENT);
     }
     let key = key_of(&urn);
     let rec = state.engine.functions.get(&key).await?;
     state.engine.functions.delete(&key).await?;
     state.engine.invoker.stop_function(&rec.id);
     state.engine.queue.forget_function(&rec.id);
+    state.engine.versions.forget(&rec.id);
     Ok(StatusCode::NO_CONTENT)
 }
 

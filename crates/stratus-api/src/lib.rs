@@ -8,6 +8,7 @@ mod error;
 mod functions;
 mod invoke;
 mod logs;
+mod versions;
 
 pub use error::ApiError;
 
@@ -73,6 +74,20 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/v2/{project_id}/fgs/functions/{function_urn}/logs",
             get(logs::query),
+        )
+        .route(
+            "/v2/{project_id}/fgs/functions/{function_urn}/versions",
+            get(versions::list).post(versions::publish),
+        )
+        .route(
+            "/v2/{project_id}/fgs/functions/{function_urn}/aliases",
+            get(versions::list_aliases).post(versions::create_alias),
+        )
+        .route(
+            "/v2/{project_id}/fgs/functions/{function_urn}/aliases/{alias_name}",
+            get(versions::get_alias)
+                .put(versions::update_alias)
+                .delete(versions::delete_alias),
         )
         .route(
             "/v2/{project_id}/fgs/functions/{function_urn}/invocations-async",

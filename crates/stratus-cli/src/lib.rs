@@ -5,6 +5,7 @@ mod code;
 mod invoke;
 mod manage;
 mod output;
+mod versions;
 
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
@@ -87,6 +88,16 @@ enum FnCommand {
     AsyncConfig(asyncs::ConfigArgs),
     /// List asynchronous requests and their status.
     AsyncEvents(asyncs::EventsArgs),
+    /// Publish the current latest as an immutable version.
+    Publish(versions::PublishArgs),
+    /// List latest and the published versions.
+    Versions {
+        /// Function name.
+        name: String,
+    },
+    /// Manage aliases (create, update, get, list, delete).
+    #[command(subcommand)]
+    Alias(versions::AliasCommand),
     /// Cancel an asynchronous request that is still waiting.
     AsyncCancel {
         /// Function name.
@@ -133,6 +144,9 @@ fn dispatch(args: FnArgs) -> anyhow::Result<()> {
             max_instances,
         } => manage::concurrency(&client, out, &name, per_instance, max_instances),
         FnCommand::Logs(a) => invoke::logs(&client, out, a),
+        FnCommand::Publish(a) => versions::publish(&client, out, a),
+        FnCommand::Versions { name } => versions::versions(&client, out, &name),
+        FnCommand::Alias(cmd) => versions::alias(&client, out, cmd),
         FnCommand::AsyncConfig(a) => asyncs::config(&client, out, a),
         FnCommand::AsyncEvents(a) => asyncs::events(&client, out, a),
         FnCommand::AsyncCancel { name, request_id } => {

@@ -442,6 +442,73 @@ impl Client {
         Ok(())
     }
 
+    /// `POST .../versions`: publishes `latest`.
+    pub fn publish_version(&self, name: &str, body: &PublishBody) -> Result<FunctionConfig> {
+        let body = serde_json::to_vec(body).map_err(|e| ClientError::Decode(e.to_string()))?;
+        self.call(
+            "POST",
+            &self.fn_path(name, "versions"),
+            &[],
+            &[],
+            Some(&body),
+        )?
+        .json()
+    }
+
+    /// `GET .../versions`.
+    pub fn list_versions(&self, name: &str) -> Result<ListVersionsResponse> {
+        self.call("GET", &self.fn_path(name, "versions"), &[], &[], None)?
+            .json()
+    }
+
+    /// `POST .../aliases`.
+    pub fn create_alias(&self, name: &str, body: &AliasBody) -> Result<AliasView> {
+        let body = serde_json::to_vec(body).map_err(|e| ClientError::Decode(e.to_string()))?;
+        self.call(
+            "POST",
+            &self.fn_path(name, "aliases"),
+            &[],
+            &[],
+            Some(&body),
+        )?
+        .json()
+    }
+
+    /// `PUT .../aliases/{alias}`.
+    pub fn update_alias(&self, name: &str, alias: &str, body: &AliasBody) -> Result<AliasView> {
+        let body = serde_json::to_vec(body).map_err(|e| ClientError::Decode(e.to_string()))?;
+        let path = self.fn_path(
+            name,
+            &format!("aliases/{}", stratus_sign::encode_component(alias)),
+        );
+        self.call("PUT", &path, &[], &[], Some(&body))?.json()
+    }
+
+    /// `GET .../aliases/{alias}`.
+    pub fn get_alias(&self, name: &str, alias: &str) -> Result<AliasView> {
+        let path = self.fn_path(
+            name,
+            &format!("aliases/{}", stratus_sign::encode_component(alias)),
+        );
+        self.call("GET", &path, &[], &[], None)?.json()
+    }
+
+    /// `GET .../aliases` (a bare array).
+    pub fn list_aliases(&self, name: &str) -> Result<Vec<AliasView>> {
+        self.call("GET", &self.fn_path(name, "aliases"), &[], &[], None)?
+            .json()
+    }
+
+    /// `DELETE .../aliases/{alias}`.
+    pub fn delete_alias(&self, name: &str, alias: &str) -> Result<()> {
+        let path = self.fn_path(
+            name,
+            &format!("aliases/{}", stratus_sign::encode_component(alias)),
+        );
+        self.call("DELETE", &path, &[], &[], None)?;
+        Ok(())
+    }
+
     pub fn logs(&self, name: &str, query: &[(&str, String)]) -> Result<LogsResponse> {
         self.call("GET", &self.fn_path(name, "logs"), query, &[], None)?
             .json()

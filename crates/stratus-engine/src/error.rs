@@ -12,6 +12,12 @@ pub enum DeployError {
     /// The function (or version) does not exist.
     #[error("{0}")]
     NotFound(String),
+    /// The version does not exist.
+    #[error("{0}")]
+    VersionNotFound(String),
+    /// The alias does not exist.
+    #[error("{0}")]
+    AliasNotFound(String),
     /// The name is taken.
     #[error("{0}")]
     Conflict(String),
@@ -50,9 +56,15 @@ pub enum InvokeError {
     /// Invalid `X-Cff-Instance-Memory` or dynamic memory not enabled.
     #[error("{0}")]
     BadMemory(String),
-    /// The function, version or alias does not exist.
+    /// The function does not exist.
     #[error("{0}")]
     NotFound(String),
+    /// The version does not exist.
+    #[error("{0}")]
+    VersionNotFound(String),
+    /// The alias does not exist.
+    #[error("{0}")]
+    AliasNotFound(String),
     /// The payload exceeds the limit.
     #[error("{0}")]
     PayloadTooLarge(String),

@@ -9,6 +9,7 @@ use crate::logs::LogSink;
 use crate::materialize::Materializer;
 use crate::pools::{PoolEntry, PoolKey, Pools};
 use crate::shims::Shims;
+use crate::versions::Versions;
 use bytes::Bytes;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -18,7 +19,7 @@ use stratus_sandbox::Sandbox;
 use stratus_scheduler::{Acquire, PoolLimits};
 use stratus_store::{FunctionKey, FunctionRecord, LogLine};
 use stratus_types::limits::{LOG_TAIL_BYTES, MEMORY_SIZES, SYNC_PAYLOAD_MAX};
-use stratus_types::{FunctionSpec, Invalid, Qualifier, Urn};
+use stratus_types::{FunctionSpec, Invalid, Urn};
 
 /// Error causes of guide table 9-5; `marker` is what the Finish log line shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,6 +147,7 @@ pub struct Invoker {
 struct Inner {
     config: Arc<EngineConfig>,
     functions: Functions,
+    versions: Versions,
     sandbox: Arc<dyn Sandbox>,
     materializer: Materializer,
     sink: LogSink,
@@ -166,6 +168,7 @@ impl Invoker {
     pub(crate) fn start(
         config: Arc<EngineConfig>,
         functions: Functions,
+        versions: Versions,
         sandbox: Arc<dyn Sandbox>,
         materializer: Materializer,
         sink: LogSink,
@@ -176,6 +179,7 @@ impl Invoker {
             pools: Pools::new(config.project_concurrency),
             config,
             functions,
+            versions,
             sandbox,
             materializer,
             sink,
@@ -213,6 +217,11 @@ impl Invoker {
     /// Stops the instances of a function (after delete or when told).
     pub fn stop_function(&self, function_id: &str) {
         self.inner.pools.stop_function(Some(function_id));
+    }
+
+    /// Stops the instances of one version (after it is deleted).
+    pub fn stop_version(&self, function_id: &str, version: &str) {
+        self.inner.pools.stop_version(function_id, version);
     }
 
     /// Live instances of a function.
@@ -283,21 +292,6 @@ impl Invoker {
                 "function {urn} does not exist in this project"
             )));
         }
-        let version = match &urn.qualifier {
-            Qualifier::None | Qualifier::Latest => "latest".to_string(),
-            Qualifier::Version(v) => {
-                return Err(InvokeError::NotFound(format!(
-                    "version {v:?} of function {:?} does not exist",
-                    urn.name
-                )))
-            }
-            Qualifier::Alias(a) => {
-                return Err(InvokeError::NotFound(format!(
-                    "alias {a:?} of function {:?} does not exist",
-                    urn.name
-                )))
-            }
-        };
         let key = FunctionKey {
             project_id: urn.project_id.clone(),
             package: urn.package.clone(),
@@ -310,7 +304,7 @@ impl Invoker {
                 other => InvokeError::Internal(anyhow::anyhow!("{other}")),
             })?,
         };
-        Ok((record, version))
+        self.inner.versions.resolve(record, &urn.qualifier).await
     }
 
     async fn run(

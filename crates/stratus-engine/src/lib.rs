@@ -15,6 +15,7 @@ mod mounts;
 mod pools;
 mod queue;
 mod shims;
+mod versions;
 
 pub use code::CodeUpload;
 pub use config::EngineConfig;
@@ -24,6 +25,7 @@ pub use invoke::{FunctionError, InvokeRequest, InvokeResult, InvokeType, Invoker
 pub use logs::{LogSink, Logs};
 pub use queue::policy::{AsyncPolicy, Destination, DestinationInput, PolicyInput};
 pub use queue::{qualifier_text, AsyncConfig, AsyncQueue, CancelError};
+pub use versions::{AliasInput, Catalog, Published, Versions};
 
 use std::sync::Arc;
 use stratus_sandbox::Sandbox;
@@ -40,6 +42,8 @@ pub struct Engine {
     pub logs: Logs,
     /// Asynchronous invocation.
     pub queue: AsyncQueue,
+    /// Versions and aliases.
+    pub versions: Versions,
 }
 
 impl Engine {
@@ -58,9 +62,11 @@ impl Engine {
             materialize::Materializer::new(config.data_dir.join("code"), blobs.clone());
         let functions = Functions::new(config.clone(), store.clone(), blobs.clone());
         functions.collect_garbage().await;
+        let versions = Versions::new(store.clone(), functions.clone());
         let invoker = Invoker::start(
             config.clone(),
             functions.clone(),
+            versions.clone(),
             sandbox,
             materializer,
             sink,
@@ -78,6 +84,7 @@ impl Engine {
             invoker,
             logs: Logs::new(store),
             queue,
+            versions,
         })
     }
 

@@ -292,6 +292,22 @@ impl Pools {
         }
     }
 
+    /// Stops every instance of one version of a function.
+    pub fn stop_version(&self, function_id: &str, version: &str) {
+        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        let keys: Vec<PoolKey> = map
+            .keys()
+            .filter(|k| k.function_id == function_id && k.version == version)
+            .cloned()
+            .collect();
+        for k in keys {
+            if let Some(e) = map.remove(&k) {
+                e.retired.store(true, Ordering::Release);
+                e.stop_all();
+            }
+        }
+    }
+
     /// Number of live instances of a function.
     pub fn instance_count(&self, function_id: &str) -> usize {
         self.map

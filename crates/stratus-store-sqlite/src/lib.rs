@@ -12,10 +12,12 @@ use stratus_store::*;
 use stratus_types::FunctionSpec;
 
 mod queue;
+mod versions;
 
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_async.sql"),
+    include_str!("../migrations/0003_versions.sql"),
 ];
 
 /// SQLite-backed `Store`.
@@ -466,6 +468,50 @@ impl Store for SqliteStore {
             Ok(n as u64)
         })
         .await
+    }
+
+    async fn publish_version(
+        &self,
+        function_id: &str,
+        name: &str,
+        spec: &FunctionSpec,
+        max_versions: usize,
+    ) -> StoreResult<VersionRecord> {
+        let (f, n, spec) = (function_id.to_string(), name.to_string(), spec.clone());
+        self.run(move |c| versions::publish(c, &f, &n, &spec, max_versions))
+            .await
+    }
+
+    async fn versions(&self, function_id: &str) -> StoreResult<Vec<VersionRecord>> {
+        let f = function_id.to_string();
+        self.run(move |c| versions::list(c, &f)).await
+    }
+
+    async fn delete_version(&self, function_id: &str, name: &str) -> StoreResult<()> {
+        let (f, n) = (function_id.to_string(), name.to_string());
+        self.run(move |c| versions::delete(c, &f, &n)).await
+    }
+
+    async fn put_alias(
+        &self,
+        function_id: &str,
+        alias: &AliasRecord,
+        create: bool,
+        max_aliases: usize,
+    ) -> StoreResult<AliasRecord> {
+        let (f, a) = (function_id.to_string(), alias.clone());
+        self.run(move |c| versions::put_alias(c, &f, &a, create, max_aliases))
+            .await
+    }
+
+    async fn aliases(&self, function_id: &str) -> StoreResult<Vec<AliasRecord>> {
+        let f = function_id.to_string();
+        self.run(move |c| versions::aliases(c, &f)).await
+    }
+
+    async fn delete_alias(&self, function_id: &str, name: &str) -> StoreResult<()> {
+        let (f, n) = (function_id.to_string(), name.to_string());
+        self.run(move |c| versions::delete_alias(c, &f, &n)).await
     }
 
     async fn async_apply(&self, ops: Vec<AsyncOp>) -> StoreResult<()> {

@@ -6,10 +6,12 @@
 mod blob;
 mod queue;
 mod records;
+mod versions;
 
 pub use blob::{BlobStore, LocalBlobStore};
 pub use queue::*;
 pub use records::*;
+pub use versions::*;
 
 use async_trait::async_trait;
 use stratus_types::FunctionSpec;
@@ -86,6 +88,35 @@ pub trait Store: Send + Sync + 'static {
     async fn query_logs(&self, query: &LogQuery) -> StoreResult<Vec<StoredLogLine>>;
     /// Deletes log lines older than the given Unix time in milliseconds.
     async fn prune_logs(&self, older_than_ms: i64) -> StoreResult<u64>;
+
+    /// Publishes a version of a function; `Conflict` when the name is taken, `Quota` when
+    /// the function already has `max_versions`, `NotFound` without the function.
+    async fn publish_version(
+        &self,
+        function_id: &str,
+        name: &str,
+        spec: &FunctionSpec,
+        max_versions: usize,
+    ) -> StoreResult<VersionRecord>;
+    /// The published versions of a function, oldest first.
+    async fn versions(&self, function_id: &str) -> StoreResult<Vec<VersionRecord>>;
+    /// Deletes a version with the aliases that point to it (and drops it from other
+    /// aliases' additional versions) and the asynchronous policies of both.
+    async fn delete_version(&self, function_id: &str, name: &str) -> StoreResult<()>;
+    /// Creates (`create`) or replaces an alias. Its versions must exist (`NotFound`
+    /// otherwise, checked in the same transaction); `Conflict` when creating a taken name,
+    /// `Quota` past `max_aliases`.
+    async fn put_alias(
+        &self,
+        function_id: &str,
+        alias: &AliasRecord,
+        create: bool,
+        max_aliases: usize,
+    ) -> StoreResult<AliasRecord>;
+    /// The aliases of a function, in order of creation.
+    async fn aliases(&self, function_id: &str) -> StoreResult<Vec<AliasRecord>>;
+    /// Deletes an alias and its asynchronous policy; `NotFound` when there is none.
+    async fn delete_alias(&self, function_id: &str, name: &str) -> StoreResult<()>;
 
     /// Applies a batch of queue changes in one durable transaction (group commit). Changes
     /// to requests that no longer exist (their function was deleted) are skipped.

@@ -54,3 +54,7 @@ mod tests {
         assert_eq!(cpu_for_memory(512), 600);
     }
 }
+/// Published versions per function (guide 5.9).
+pub const VERSIONS_PER_FUNCTION: usize = 10;
+/// Aliases per function (guide 5.10).
+pub const ALIASES_PER_FUNCTION: usize = 10;

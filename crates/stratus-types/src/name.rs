@@ -18,6 +18,33 @@ pub fn check_alias_name(name: &str) -> InvalidResult<()> {
     check_identifier("name", name, 63)
 }
 
+/// Version name: 1-64 characters of letters, digits, `.`, `-` and `_`, starting with a
+/// letter or digit (`v1`, `1.0.2`, the generated `v20240102-030405`); `latest` is taken.
+pub fn check_version_name(name: &str) -> InvalidResult<()> {
+    let problem = |msg: String| Err(Invalid::field("version", msg));
+    if name.is_empty() || name.len() > 64 {
+        return problem(format!(
+            "must be 1 to 64 characters, got {}",
+            name.chars().count()
+        ));
+    }
+    if name.eq_ignore_ascii_case("latest") {
+        return problem("\"latest\" names the editable head and cannot be published".into());
+    }
+    if !name.as_bytes()[0].is_ascii_alphanumeric() {
+        return problem(format!("{name:?} must start with a letter or digit"));
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+    {
+        return problem(format!(
+            "{name:?} contains {c:?}; only letters, digits, '.', '-' and '_' are allowed"
+        ));
+    }
+    Ok(())
+}
+
 fn check_identifier(field: &str, name: &str, max: usize) -> InvalidResult<()> {
     let problem = |msg: String| Err(Invalid::field(field, msg));
     if name.is_empty() || name.len() > max {
@@ -47,6 +74,26 @@ fn check_identifier(field: &str, name: &str, max: usize) -> InvalidResult<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn version_names() {
+        for ok in ["v1", "1.0.2", "v20240102-030405", "a_b"] {
+            assert!(check_version_name(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "latest",
+            "LATEST",
+            "-v",
+            ".v",
+            "v 1",
+            "v!",
+            "v:1",
+            &"v".repeat(65),
+        ] {
+            assert!(check_version_name(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn function_names() {
