@@ -44,6 +44,11 @@ pub fn cpu_for_memory(memory_mb: u32) -> u32 {
     200 + memory_mb / 128 * 100
 }
 
+/// Published versions per function (guide 5.9).
+pub const VERSIONS_PER_FUNCTION: usize = 10;
+/// Aliases per function (guide 5.10).
+pub const ALIASES_PER_FUNCTION: usize = 10;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,7 +59,3 @@ mod tests {
         assert_eq!(cpu_for_memory(512), 600);
     }
 }
-/// Published versions per function (guide 5.9).
-pub const VERSIONS_PER_FUNCTION: usize = 10;
-/// Aliases per function (guide 5.10).
-pub const ALIASES_PER_FUNCTION: usize = 10;
