@@ -6,11 +6,13 @@
 mod asyncs;
 mod extras;
 mod function;
+mod triggers;
 mod versions;
 
 pub use asyncs::*;
 pub use extras::check_extra_types;
 pub use function::*;
+pub use triggers::*;
 pub use versions::*;
 
 use serde::{Deserialize, Serialize};

@@ -401,6 +401,7 @@ pub async fn delete(
     state.engine.invoker.stop_function(&rec.id);
     state.engine.queue.forget_function(&rec.id);
     state.engine.versions.forget(&rec.id);
+    state.engine.triggers.forget_function(&rec.id);
     Ok(StatusCode::NO_CONTENT)
 }
 

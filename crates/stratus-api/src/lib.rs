@@ -8,6 +8,7 @@ mod error;
 mod functions;
 mod invoke;
 mod logs;
+mod triggers;
 mod versions;
 
 pub use error::ApiError;
@@ -114,6 +115,18 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/v2/{project_id}/fgs/functions/{function_urn}/async-invoke-configs",
             get(asyncs::list_configs),
+        )
+        .route(
+            "/v2/{project_id}/fgs/triggers/{function_urn}",
+            get(triggers::list)
+                .post(triggers::create)
+                .delete(triggers::delete_all),
+        )
+        .route(
+            "/v2/{project_id}/fgs/triggers/{function_urn}/{trigger_type_code}/{trigger_id}",
+            get(triggers::get)
+                .put(triggers::update)
+                .delete(triggers::delete),
         )
         .fallback(error::not_found_route)
         .layer(axum::middleware::from_fn_with_state(

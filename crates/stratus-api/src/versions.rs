@@ -202,7 +202,13 @@ pub async fn delete_alias(
     Path((_, urn, name)): Path<(String, String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let (_, key) = function_key(&who.project_id, &urn)?;
+    let record = state.engine.functions.get(&key).await?;
     state.engine.versions.delete_alias(&key, &name).await?;
+    state
+        .engine
+        .triggers
+        .delete_qualifier(&record.id, &format!("!{name}"))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -215,11 +221,30 @@ pub async fn delete_qualified(
     match &urn.qualifier {
         Qualifier::Version(v) => {
             let record = state.engine.functions.get(key).await?;
+            let catalog = state.engine.versions.catalog(&record).await?;
             state.engine.versions.delete_version(key, v).await?;
             state.engine.invoker.stop_version(&record.id, v);
+            // The version's triggers go with it, and so do those of the aliases it took.
+            state.engine.triggers.delete_qualifier(&record.id, v).await?;
+            for a in catalog.aliases.iter().filter(|a| a.version == *v) {
+                state
+                    .engine
+                    .triggers
+                    .delete_qualifier(&record.id, &format!("!{}", a.name))
+                    .await?;
+            }
             Ok(())
         }
-        Qualifier::Alias(a) => Ok(state.engine.versions.delete_alias(key, a).await?),
+        Qualifier::Alias(a) => {
+            let record = state.engine.functions.get(key).await?;
+            state.engine.versions.delete_alias(key, a).await?;
+            state
+                .engine
+                .triggers
+                .delete_qualifier(&record.id, &format!("!{a}"))
+                .await?;
+            Ok(())
+        }
         Qualifier::None | Qualifier::Latest => Err(ApiError::bad_request(
             "the latest version cannot be deleted; delete the function with its unqualified URN",
         )),

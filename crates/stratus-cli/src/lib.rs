@@ -5,6 +5,7 @@ mod code;
 mod invoke;
 mod manage;
 mod output;
+mod triggers;
 mod versions;
 
 use clap::{Args, Subcommand};
@@ -18,6 +19,21 @@ pub enum Cli {
     /// Manage and invoke functions.
     #[command(name = "fn")]
     Fn(FnArgs),
+    /// Manage triggers (timers).
+    Trigger(TriggerArgs),
+}
+
+/// Options shared by every `trigger` command, plus the command.
+#[derive(Args, Debug)]
+pub struct TriggerArgs {
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value = "table")]
+    output: output::Format,
+    /// Credentials file (default: STRATUS_* variables, then ./stratus-data/credentials.json).
+    #[arg(long, global = true, env = "STRATUS_PROFILE")]
+    profile: Option<PathBuf>,
+    #[command(subcommand)]
+    command: triggers::TriggerCommand,
 }
 
 /// Options shared by every `fn` command, plus the command.
@@ -109,8 +125,12 @@ enum FnCommand {
 
 /// Runs a CLI command; prints the server's error and exits non-zero on failure.
 pub fn run(cli: Cli) -> ExitCode {
-    let Cli::Fn(args) = cli;
-    match dispatch(args) {
+    let result = match cli {
+        Cli::Fn(args) => dispatch(args),
+        Cli::Trigger(args) => client(args.profile.as_deref())
+            .and_then(|c| triggers::run(&c, args.output, args.command)),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -119,11 +139,15 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
-fn dispatch(args: FnArgs) -> anyhow::Result<()> {
-    let creds = Credentials::resolve(args.profile.as_deref(), |k| {
+fn client(profile: Option<&std::path::Path>) -> anyhow::Result<Client> {
+    let creds = Credentials::resolve(profile, |k| {
         std::env::var(k).ok().filter(|v| !v.is_empty())
     })?;
-    let client = Client::new(creds);
+    Ok(Client::new(creds))
+}
+
+fn dispatch(args: FnArgs) -> anyhow::Result<()> {
+    let client = client(args.profile.as_deref())?;
     let out = args.output;
     match args.command {
         FnCommand::Create(a) => manage::create(&client, out, a),

@@ -509,6 +509,59 @@ impl Client {
         Ok(())
     }
 
+    fn trigger_path(&self, name: &str, tail: &str) -> String {
+        let urn = stratus_sign::encode_component(&self.urn(name));
+        if tail.is_empty() {
+            format!("fgs/triggers/{urn}")
+        } else {
+            format!("fgs/triggers/{urn}/{tail}")
+        }
+    }
+
+    /// `POST /fgs/triggers/{urn}`.
+    pub fn create_trigger(&self, name: &str, body: &TriggerBody) -> Result<TriggerView> {
+        let body = serde_json::to_vec(body).map_err(|e| ClientError::Decode(e.to_string()))?;
+        self.call("POST", &self.trigger_path(name, ""), &[], &[], Some(&body))?
+            .json()
+    }
+
+    /// `GET /fgs/triggers/{urn}` (a bare array).
+    pub fn list_triggers(&self, name: &str) -> Result<Vec<TriggerView>> {
+        self.call("GET", &self.trigger_path(name, ""), &[], &[], None)?
+            .json()
+    }
+
+    /// `GET /fgs/triggers/{urn}/{type}/{id}`.
+    pub fn get_trigger(&self, name: &str, type_code: &str, id: &str) -> Result<TriggerView> {
+        self.call("GET", &self.trigger_path(name, &format!("{type_code}/{id}")), &[], &[], None)?
+            .json()
+    }
+
+    /// `PUT /fgs/triggers/{urn}/{type}/{id}`.
+    pub fn update_trigger(
+        &self,
+        name: &str,
+        type_code: &str,
+        id: &str,
+        body: &TriggerUpdateBody,
+    ) -> Result<TriggerView> {
+        let body = serde_json::to_vec(body).map_err(|e| ClientError::Decode(e.to_string()))?;
+        self.call(
+            "PUT",
+            &self.trigger_path(name, &format!("{type_code}/{id}")),
+            &[],
+            &[],
+            Some(&body),
+        )?
+        .json()
+    }
+
+    /// `DELETE /fgs/triggers/{urn}/{type}/{id}`.
+    pub fn delete_trigger(&self, name: &str, type_code: &str, id: &str) -> Result<()> {
+        self.call("DELETE", &self.trigger_path(name, &format!("{type_code}/{id}")), &[], &[], None)?;
+        Ok(())
+    }
+
     pub fn logs(&self, name: &str, query: &[(&str, String)]) -> Result<LogsResponse> {
         self.call("GET", &self.fn_path(name, "logs"), query, &[], None)?
             .json()

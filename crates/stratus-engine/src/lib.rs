@@ -15,6 +15,7 @@ mod mounts;
 mod pools;
 mod queue;
 mod shims;
+mod triggers;
 mod versions;
 
 pub use code::CodeUpload;
@@ -25,6 +26,7 @@ pub use invoke::{FunctionError, InvokeRequest, InvokeResult, InvokeType, Invoker
 pub use logs::{LogSink, Logs};
 pub use queue::policy::{AsyncPolicy, Destination, DestinationInput, PolicyInput};
 pub use queue::{qualifier_text, AsyncConfig, AsyncQueue, CancelError};
+pub use triggers::{TriggerInput, TriggerKind, Triggers, ACTIVE, DISABLED};
 pub use versions::{AliasInput, Catalog, Published, Versions};
 
 use std::sync::Arc;
@@ -44,6 +46,8 @@ pub struct Engine {
     pub queue: AsyncQueue,
     /// Versions and aliases.
     pub versions: Versions,
+    /// Triggers.
+    pub triggers: Triggers,
 }
 
 impl Engine {
@@ -79,7 +83,10 @@ impl Engine {
             functions.clone(),
         )
         .await?;
+        let timer = triggers::timer::TimerKind::start(queue.clone(), &config.region);
+        let triggers = Triggers::start(store.clone(), invoker.clone(), vec![timer]).await?;
         Ok(Engine {
+            triggers,
             functions,
             invoker,
             logs: Logs::new(store),

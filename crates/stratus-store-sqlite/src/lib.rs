@@ -12,12 +12,14 @@ use stratus_store::*;
 use stratus_types::FunctionSpec;
 
 mod queue;
+mod triggers;
 mod versions;
 
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_async.sql"),
     include_str!("../migrations/0003_versions.sql"),
+    include_str!("../migrations/0004_triggers.sql"),
 ];
 
 /// SQLite-backed `Store`.
@@ -512,6 +514,25 @@ impl Store for SqliteStore {
     async fn delete_alias(&self, function_id: &str, name: &str) -> StoreResult<()> {
         let (f, n) = (function_id.to_string(), name.to_string());
         self.run(move |c| versions::delete_alias(c, &f, &n)).await
+    }
+
+    async fn create_trigger(&self, trigger: &TriggerRecord) -> StoreResult<()> {
+        let t = trigger.clone();
+        self.run(move |c| triggers::create(c, &t)).await
+    }
+
+    async fn update_trigger(&self, trigger: &TriggerRecord) -> StoreResult<()> {
+        let t = trigger.clone();
+        self.run(move |c| triggers::update(c, &t)).await
+    }
+
+    async fn delete_triggers(&self, ids: &[String]) -> StoreResult<u64> {
+        let ids = ids.to_vec();
+        self.run(move |c| triggers::delete(c, &ids)).await
+    }
+
+    async fn triggers(&self) -> StoreResult<Vec<TriggerRecord>> {
+        self.run(triggers::all).await
     }
 
     async fn async_apply(&self, ops: Vec<AsyncOp>) -> StoreResult<()> {

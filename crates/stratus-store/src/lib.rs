@@ -6,11 +6,13 @@
 mod blob;
 mod queue;
 mod records;
+mod triggers;
 mod versions;
 
 pub use blob::{BlobStore, LocalBlobStore};
 pub use queue::*;
 pub use records::*;
+pub use triggers::*;
 pub use versions::*;
 
 use async_trait::async_trait;
@@ -117,6 +119,15 @@ pub trait Store: Send + Sync + 'static {
     async fn aliases(&self, function_id: &str) -> StoreResult<Vec<AliasRecord>>;
     /// Deletes an alias and its asynchronous policy; `NotFound` when there is none.
     async fn delete_alias(&self, function_id: &str, name: &str) -> StoreResult<()>;
+
+    /// Stores a new trigger; `NotFound` when its function does not exist.
+    async fn create_trigger(&self, trigger: &TriggerRecord) -> StoreResult<()>;
+    /// Replaces a trigger's status, settings, anchor and update time; `NotFound` when gone.
+    async fn update_trigger(&self, trigger: &TriggerRecord) -> StoreResult<()>;
+    /// Deletes triggers by id; returns how many existed.
+    async fn delete_triggers(&self, ids: &[String]) -> StoreResult<u64>;
+    /// Every trigger, in order of creation (loaded once at start).
+    async fn triggers(&self) -> StoreResult<Vec<TriggerRecord>>;
 
     /// Applies a batch of queue changes in one durable transaction (group commit). Changes
     /// to requests that no longer exist (their function was deleted) are skipped.

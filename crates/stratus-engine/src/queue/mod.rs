@@ -192,7 +192,32 @@ impl AsyncQueue {
         body: Bytes,
         memory: Option<String>,
     ) -> Result<String, InvokeError> {
+        self.accept_as(project_id, urn, body, memory, None).await
+    }
+
+    /// Like `accept`, under a given request id. A request id that is already stored is
+    /// not queued again: triggers derive ids from what fired, so a repeated fire (after a
+    /// restart within the same second, say) is dropped instead of doubled.
+    pub async fn accept_as(
+        &self,
+        project_id: &str,
+        urn: &Urn,
+        body: Bytes,
+        memory: Option<String>,
+        request_id: Option<String>,
+    ) -> Result<String, InvokeError> {
         let inner = &self.inner;
+        if let Some(id) = &request_id {
+            if inner
+                .store
+                .async_get(id)
+                .await
+                .map_err(|e| InvokeError::Internal(e.into()))?
+                .is_some()
+            {
+                return Ok(id.clone());
+            }
+        }
         if inner.stopping.load(Ordering::Acquire) {
             return Err(InvokeError::ShuttingDown);
         }
@@ -210,7 +235,7 @@ impl AsyncQueue {
             )));
         }
         let req = AsyncRequest {
-            request_id: uuid::Uuid::new_v4().to_string(),
+            request_id: request_id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
             project_id: project_id.to_string(),
             function_id: record.id.clone(),
             package: record.latest.package.clone(),
