@@ -44,7 +44,9 @@ pub async fn create(
     let urn = parse_urn(&who.project_id, &urn)?;
     let body: TriggerBody = json_body(&body)?;
     let Some(code) = body.trigger_type_code.filter(|c| !c.trim().is_empty()) else {
-        return Err(ApiError::bad_request("invalid trigger_type_code: it is required"));
+        return Err(ApiError::bad_request(
+            "invalid trigger_type_code: it is required",
+        ));
     };
     let input = TriggerInput {
         type_code: code,

@@ -225,7 +225,11 @@ pub async fn delete_qualified(
             state.engine.versions.delete_version(key, v).await?;
             state.engine.invoker.stop_version(&record.id, v);
             // The version's triggers go with it, and so do those of the aliases it took.
-            state.engine.triggers.delete_qualifier(&record.id, v).await?;
+            state
+                .engine
+                .triggers
+                .delete_qualifier(&record.id, v)
+                .await?;
             for a in catalog.aliases.iter().filter(|a| a.version == *v) {
                 state
                     .engine

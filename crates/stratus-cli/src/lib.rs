@@ -140,9 +140,7 @@ pub fn run(cli: Cli) -> ExitCode {
 }
 
 fn client(profile: Option<&std::path::Path>) -> anyhow::Result<Client> {
-    let creds = Credentials::resolve(profile, |k| {
-        std::env::var(k).ok().filter(|v| !v.is_empty())
-    })?;
+    let creds = Credentials::resolve(profile, |k| std::env::var(k).ok().filter(|v| !v.is_empty()))?;
     Ok(Client::new(creds))
 }
 

@@ -86,12 +86,20 @@ fn show(out: Format, list: &[TriggerView]) {
                 t.trigger_id.clone(),
                 t.trigger_type_code.clone(),
                 t.trigger_status.clone(),
-                d.get("name").and_then(|s| s.as_str()).unwrap_or("").to_string(),
+                d.get("name")
+                    .and_then(|s| s.as_str())
+                    .unwrap_or("")
+                    .to_string(),
                 what,
             ]
         })
         .collect();
-    output::show(out, &list, &["id", "type", "status", "name", "schedule / url"], rows);
+    output::show(
+        out,
+        &list,
+        &["id", "type", "status", "name", "schedule / url"],
+        rows,
+    );
 }
 
 pub fn run(client: &Client, out: Format, cmd: TriggerCommand) -> anyhow::Result<()> {
@@ -120,14 +128,20 @@ pub fn run(client: &Client, out: Format, cmd: TriggerCommand) -> anyhow::Result<
                 trigger_status: Some("ACTIVE".into()),
                 event_data: None,
             };
-            show(out, &[client.update_trigger(&a.name, &a.type_code, &a.id, &body)?]);
+            show(
+                out,
+                &[client.update_trigger(&a.name, &a.type_code, &a.id, &body)?],
+            );
         }
         TriggerCommand::Disable(a) => {
             let body = TriggerUpdateBody {
                 trigger_status: Some("DISABLED".into()),
                 event_data: None,
             };
-            show(out, &[client.update_trigger(&a.name, &a.type_code, &a.id, &body)?]);
+            show(
+                out,
+                &[client.update_trigger(&a.name, &a.type_code, &a.id, &body)?],
+            );
         }
         TriggerCommand::Delete(a) => {
             client.delete_trigger(&a.name, &a.type_code, &a.id)?;

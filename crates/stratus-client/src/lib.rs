@@ -533,8 +533,14 @@ impl Client {
 
     /// `GET /fgs/triggers/{urn}/{type}/{id}`.
     pub fn get_trigger(&self, name: &str, type_code: &str, id: &str) -> Result<TriggerView> {
-        self.call("GET", &self.trigger_path(name, &format!("{type_code}/{id}")), &[], &[], None)?
-            .json()
+        self.call(
+            "GET",
+            &self.trigger_path(name, &format!("{type_code}/{id}")),
+            &[],
+            &[],
+            None,
+        )?
+        .json()
     }
 
     /// `PUT /fgs/triggers/{urn}/{type}/{id}`.
@@ -558,7 +564,13 @@ impl Client {
 
     /// `DELETE /fgs/triggers/{urn}/{type}/{id}`.
     pub fn delete_trigger(&self, name: &str, type_code: &str, id: &str) -> Result<()> {
-        self.call("DELETE", &self.trigger_path(name, &format!("{type_code}/{id}")), &[], &[], None)?;
+        self.call(
+            "DELETE",
+            &self.trigger_path(name, &format!("{type_code}/{id}")),
+            &[],
+            &[],
+            None,
+        )?;
         Ok(())
     }
 

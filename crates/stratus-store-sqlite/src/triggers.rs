@@ -10,7 +10,11 @@ const COLUMNS: &str = "id, function_id, project_id, package, function, qualifier
 pub(crate) fn create(c: &mut Connection, t: &TriggerRecord) -> StoreResult<()> {
     let tx = c.transaction().map_err(internal)?;
     let exists = tx
-        .query_row("SELECT 1 FROM functions WHERE id = ?1", [&t.function_id], |_| Ok(()))
+        .query_row(
+            "SELECT 1 FROM functions WHERE id = ?1",
+            [&t.function_id],
+            |_| Ok(()),
+        )
         .optional()
         .map_err(internal)?
         .is_some();

@@ -109,9 +109,20 @@ fn runs_dir() -> tempfile::TempDir {
 fn trigger_api_and_bad_input() {
     let s = Server::start(&[]);
     let c = s.client();
-    create(&c, "t", "Python3.9", "index.handler", &[("index.py", "def handler(e, c):\n    return 1\n", 0o644)]);
-    let t = c.create_trigger("t", &timer("Rate", "3m", "hello")).unwrap();
-    assert_eq!((t.trigger_type_code.as_str(), t.trigger_status.as_str()), ("TIMER", "ACTIVE"));
+    create(
+        &c,
+        "t",
+        "Python3.9",
+        "index.handler",
+        &[("index.py", "def handler(e, c):\n    return 1\n", 0o644)],
+    );
+    let t = c
+        .create_trigger("t", &timer("Rate", "3m", "hello"))
+        .unwrap();
+    assert_eq!(
+        (t.trigger_type_code.as_str(), t.trigger_status.as_str()),
+        ("TIMER", "ACTIVE")
+    );
     assert_eq!(t.event_data["schedule"], "3m");
     assert_eq!(t.event_data["user_event"], "hello");
     assert_eq!(t.event_type_code, "MessageCreated");
@@ -120,27 +131,64 @@ fn trigger_api_and_bad_input() {
     assert_eq!(c.get_trigger("t", "TIMER", &t.trigger_id).unwrap(), t);
 
     let off = c
-        .update_trigger("t", "TIMER", &t.trigger_id, &TriggerUpdateBody {
-            trigger_status: Some("DISABLED".into()),
-            event_data: None,
-        })
+        .update_trigger(
+            "t",
+            "TIMER",
+            &t.trigger_id,
+            &TriggerUpdateBody {
+                trigger_status: Some("DISABLED".into()),
+                event_data: None,
+            },
+        )
         .unwrap();
     assert_eq!(off.trigger_status, "DISABLED");
     let bad_updates = [
-        TriggerUpdateBody { trigger_status: Some("PAUSED".into()), event_data: None },
-        TriggerUpdateBody { trigger_status: None, event_data: None },
-        TriggerUpdateBody { trigger_status: None, event_data: Some(json!([{"polling_interval": 3}])) },
+        TriggerUpdateBody {
+            trigger_status: Some("PAUSED".into()),
+            event_data: None,
+        },
+        TriggerUpdateBody {
+            trigger_status: None,
+            event_data: None,
+        },
+        TriggerUpdateBody {
+            trigger_status: None,
+            event_data: Some(json!([{"polling_interval": 3}])),
+        },
     ];
     for b in bad_updates {
         let (status, _, msg) = api_err(c.update_trigger("t", "TIMER", &t.trigger_id, &b));
         assert_eq!(status, 400, "{msg}");
     }
-    assert_eq!(c.get_trigger("t", "TIMER", &t.trigger_id).unwrap().trigger_status, "DISABLED");
+    assert_eq!(
+        c.get_trigger("t", "TIMER", &t.trigger_id)
+            .unwrap()
+            .trigger_status,
+        "DISABLED"
+    );
 
     let bad = [
-        (TriggerBody { trigger_type_code: Some("NOPE".into()), ..timer("Rate", "3m", "") }, "trigger_type_code"),
-        (TriggerBody { trigger_type_code: Some("OBS".into()), ..timer("Rate", "3m", "") }, "not available"),
-        (TriggerBody { trigger_type_code: None, ..timer("Rate", "3m", "") }, "trigger_type_code"),
+        (
+            TriggerBody {
+                trigger_type_code: Some("NOPE".into()),
+                ..timer("Rate", "3m", "")
+            },
+            "trigger_type_code",
+        ),
+        (
+            TriggerBody {
+                trigger_type_code: Some("OBS".into()),
+                ..timer("Rate", "3m", "")
+            },
+            "not available",
+        ),
+        (
+            TriggerBody {
+                trigger_type_code: None,
+                ..timer("Rate", "3m", "")
+            },
+            "trigger_type_code",
+        ),
         (timer("Rate", "0m", ""), "schedule"),
         (timer("Rate", "61m", ""), "schedule"),
         (timer("Rate", "31d", ""), "schedule"),
@@ -150,35 +198,89 @@ fn trigger_api_and_bad_input() {
         (timer("Cron", "@every 0s", ""), "schedule"),
         (timer("Weekly", "1d", ""), "schedule"),
         (timer("Rate", "", ""), "schedule"),
-        (TriggerBody { trigger_status: Some("SLEEPING".into()), ..timer("Rate", "3m", "") }, "trigger_status"),
-        (TriggerBody { event_data: Some(json!({"name": "x", "schedule_type": 5, "schedule": "3m"})), ..timer("Rate", "3m", "") }, "schedule_type"),
-        (TriggerBody { event_data: Some(json!({"name": "bad name!", "schedule_type": "Rate", "schedule": "3m"})), ..timer("Rate", "3m", "") }, "name"),
+        (
+            TriggerBody {
+                trigger_status: Some("SLEEPING".into()),
+                ..timer("Rate", "3m", "")
+            },
+            "trigger_status",
+        ),
+        (
+            TriggerBody {
+                event_data: Some(json!({"name": "x", "schedule_type": 5, "schedule": "3m"})),
+                ..timer("Rate", "3m", "")
+            },
+            "schedule_type",
+        ),
+        (
+            TriggerBody {
+                event_data: Some(
+                    json!({"name": "bad name!", "schedule_type": "Rate", "schedule": "3m"}),
+                ),
+                ..timer("Rate", "3m", "")
+            },
+            "name",
+        ),
     ];
     for (body, want) in bad {
         let (status, code, msg) = api_err(c.create_trigger("t", &body));
         assert_eq!((status, code.as_str()), (400, "FSS.0400"), "{want}: {msg}");
         assert!(msg.contains(want), "{want}: {msg}");
     }
-    assert_eq!(c.list_triggers("t").unwrap().len(), 1, "refused triggers are not stored");
+    assert_eq!(
+        c.list_triggers("t").unwrap().len(),
+        1,
+        "refused triggers are not stored"
+    );
     let (status, _, _) = api_err(c.create_trigger("missing", &timer("Rate", "3m", "")));
     assert_eq!(status, 404);
     let (status, _, _) = api_err(c.get_trigger("t", "TIMER", "no-such-id"));
     assert_eq!(status, 404);
 
     // Version and alias triggers are listed under their qualifier; the function lists all.
-    c.publish_version("t", &stratus_api_types::PublishBody { version: Some("v1".into()), ..Default::default() }).unwrap();
-    c.create_trigger(&format!("{}:v1", c.urn("t")), &timer("Cron", "0 30 8 ? * MON-FRI", "")).unwrap();
-    assert_eq!(c.list_triggers(&format!("{}:v1", c.urn("t"))).unwrap().len(), 1);
-    assert_eq!(c.list_triggers(&format!("{}:latest", c.urn("t"))).unwrap().len(), 1);
+    c.publish_version(
+        "t",
+        &stratus_api_types::PublishBody {
+            version: Some("v1".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    c.create_trigger(
+        &format!("{}:v1", c.urn("t")),
+        &timer("Cron", "0 30 8 ? * MON-FRI", ""),
+    )
+    .unwrap();
+    assert_eq!(
+        c.list_triggers(&format!("{}:v1", c.urn("t")))
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        c.list_triggers(&format!("{}:latest", c.urn("t")))
+            .unwrap()
+            .len(),
+        1
+    );
     assert_eq!(c.list_triggers("t").unwrap().len(), 2);
-    let (status, _, _) = api_err(c.create_trigger(&format!("{}:v9", c.urn("t")), &timer("Rate", "3m", "")));
+    let (status, _, _) =
+        api_err(c.create_trigger(&format!("{}:v9", c.urn("t")), &timer("Rate", "3m", "")));
     assert_eq!(status, 404);
     // Deleting the version deletes its trigger.
     c.delete_function(&format!("{}:v1", c.urn("t"))).unwrap();
     assert_eq!(c.list_triggers("t").unwrap().len(), 1);
 
     // The CLI.
-    let (ok, out, err) = s.cli(&["trigger", "create", "t", "--timer", "@every 1h", "--data", "x"]);
+    let (ok, out, err) = s.cli(&[
+        "trigger",
+        "create",
+        "t",
+        "--timer",
+        "@every 1h",
+        "--data",
+        "x",
+    ]);
     assert!(ok, "{err}");
     assert!(out.contains("@every 1h"), "{out}");
     let (ok, out, _) = s.cli(&["trigger", "list", "t"]);
@@ -191,7 +293,13 @@ fn trigger_api_and_bad_input() {
 
     // Deleting the function deletes its triggers; a new function of that name has none.
     c.delete_function("t").unwrap();
-    create(&c, "t", "Python3.9", "index.handler", &[("index.py", "def handler(e, c):\n    return 1\n", 0o644)]);
+    create(
+        &c,
+        "t",
+        "Python3.9",
+        "index.handler",
+        &[("index.py", "def handler(e, c):\n    return 1\n", 0o644)],
+    );
     assert!(c.list_triggers("t").unwrap().is_empty());
 }
 
@@ -201,20 +309,31 @@ fn timers_fire_on_schedule_once_across_a_restart() {
     let s = server_in(tempfile::tempdir().unwrap(), runs.path());
     let c = s.client();
     recorder(&c, "tick", runs.path());
-    let t = c.create_trigger("tick", &timer("Cron", "@every 1s", "{\"note\": \"tick\"}")).unwrap();
-    assert!(wait_until(Duration::from_secs(15), || fires(runs.path()).len() >= 3));
+    let t = c
+        .create_trigger("tick", &timer("Cron", "@every 1s", "{\"note\": \"tick\"}"))
+        .unwrap();
+    assert!(wait_until(Duration::from_secs(15), || fires(runs.path())
+        .len()
+        >= 3));
     let dir = s.stop();
     let before = fires(runs.path()).len();
     // Down for a while: the missed fires are not replayed after the restart.
     std::thread::sleep(Duration::from_secs(3));
     let s = server_in(dir, runs.path());
-    assert!(wait_until(Duration::from_secs(15), || fires(runs.path()).len() >= before + 3));
+    assert!(wait_until(Duration::from_secs(15), || fires(runs.path())
+        .len()
+        >= before + 3));
     // Disabled: no more fires.
     let c = s.client();
-    c.update_trigger("tick", "TIMER", &t.trigger_id, &TriggerUpdateBody {
-        trigger_status: Some("DISABLED".into()),
-        event_data: None,
-    })
+    c.update_trigger(
+        "tick",
+        "TIMER",
+        &t.trigger_id,
+        &TriggerUpdateBody {
+            trigger_status: Some("DISABLED".into()),
+            event_data: None,
+        },
+    )
     .unwrap();
     std::thread::sleep(Duration::from_millis(1500));
     let settled = fires(runs.path()).len();
@@ -243,13 +362,19 @@ fn timers_fire_on_schedule_once_across_a_restart() {
     // No burst after the restart: no two fires share a second, and the gap while the server
     // was down holds no fires.
     let gaps: Vec<i64> = sorted.windows(2).map(|w| w[1] - w[0]).collect();
-    assert!(gaps.iter().any(|g| *g >= 3), "no gap for the downtime: {sorted:?}");
+    assert!(
+        gaps.iter().any(|g| *g >= 3),
+        "no gap for the downtime: {sorted:?}"
+    );
     // Each fire started close to its scheduled second (loose bound: tests are not timings).
     for f in &all {
         let at = chrono::DateTime::parse_from_rfc3339(f["event"]["time"].as_str().unwrap())
             .unwrap()
             .timestamp() as f64;
         let late = f["started"].as_f64().unwrap() - at;
-        assert!((0.0..5.0).contains(&late), "a fire started {late:.3}s after its second");
+        assert!(
+            (0.0..5.0).contains(&late),
+            "a fire started {late:.3}s after its second"
+        );
     }
 }

@@ -21,7 +21,16 @@ pub const DISABLED: &str = "DISABLED";
 
 /// Codes the API knows but this server has no source for.
 const UNAVAILABLE: &[&str] = &[
-    "OBS", "SMN", "DIS", "LTS", "CTS", "DDS", "DMS", "KAFKA", "RABBITMQ", "EVENTGRID",
+    "OBS",
+    "SMN",
+    "DIS",
+    "LTS",
+    "CTS",
+    "DDS",
+    "DMS",
+    "KAFKA",
+    "RABBITMQ",
+    "EVENTGRID",
     "DEDICATEDGATEWAY",
 ];
 
@@ -115,10 +124,7 @@ fn status_of(raw: Option<&str>, kind: &dyn TriggerKind) -> Result<&'static str, 
             } else {
                 Err(Invalid::field(
                     "trigger_status",
-                    format!(
-                        "{} triggers cannot be disabled, only deleted",
-                        kind.code()
-                    ),
+                    format!("{} triggers cannot be disabled, only deleted", kind.code()),
                 ))
             }
         }
@@ -143,7 +149,9 @@ impl Triggers {
             match kinds.get(t.type_code.as_str()) {
                 Some(k) if t.status == ACTIVE => k.start(t),
                 Some(_) => {}
-                None => tracing::warn!(trigger = %t.id, code = %t.type_code, "trigger of an unknown kind ignored"),
+                None => {
+                    tracing::warn!(trigger = %t.id, code = %t.type_code, "trigger of an unknown kind ignored")
+                }
             }
         }
         Ok(Triggers {
@@ -174,7 +182,10 @@ impl Triggers {
         }
         Err(Invalid::field(
             "trigger_type_code",
-            format!("{code:?} is not a trigger type; available: {}", known.join(", ")),
+            format!(
+                "{code:?} is not a trigger type; available: {}",
+                known.join(", ")
+            ),
         ))
     }
 
@@ -227,10 +238,14 @@ impl Triggers {
             updated_at: now,
             anchor_ms: chrono::Utc::now().timestamp_millis(),
         };
-        self.inner.store.create_trigger(&t).await.map_err(|e| match e {
-            StoreError::NotFound => DeployError::NotFound("the function does not exist".into()),
-            e => e.into(),
-        })?;
+        self.inner
+            .store
+            .create_trigger(&t)
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound => DeployError::NotFound("the function does not exist".into()),
+                e => e.into(),
+            })?;
         self.inner
             .records
             .write()
@@ -260,7 +275,11 @@ impl Triggers {
     }
 
     /// The triggers of a function (unqualified URN) or of one qualifier.
-    pub async fn list(&self, project_id: &str, urn: &Urn) -> Result<Vec<TriggerRecord>, DeployError> {
+    pub async fn list(
+        &self,
+        project_id: &str,
+        urn: &Urn,
+    ) -> Result<Vec<TriggerRecord>, DeployError> {
         let (record, _) = self.target(project_id, urn).await?;
         let q = (urn.qualifier != Qualifier::None).then(|| qualifier_text(&urn.qualifier));
         Ok(self
@@ -289,7 +308,9 @@ impl Triggers {
             .unwrap_or_else(|p| p.into_inner())
             .iter()
             .find(|t| {
-                t.id == id && t.function_id == record.id && t.type_code.eq_ignore_ascii_case(type_code)
+                t.id == id
+                    && t.function_id == record.id
+                    && t.type_code.eq_ignore_ascii_case(type_code)
             })
             .cloned()
             .ok_or_else(|| not_found(id))
@@ -320,19 +341,31 @@ impl Triggers {
             next.event_data = kind.change(&current, d)?.to_string();
         }
         if status.is_none() && !data_given {
-            return Err(Invalid::field("trigger_status", "give trigger_status or event_data to change").into());
+            return Err(Invalid::field(
+                "trigger_status",
+                "give trigger_status or event_data to change",
+            )
+            .into());
         }
         if next.status == ACTIVE && current.status != ACTIVE {
             // Fixed rates count again from the moment a trigger is enabled.
             next.anchor_ms = chrono::Utc::now().timestamp_millis();
         }
         next.updated_at = now_rfc3339();
-        self.inner.store.update_trigger(&next).await.map_err(|e| match e {
-            StoreError::NotFound => not_found(id),
-            e => e.into(),
-        })?;
+        self.inner
+            .store
+            .update_trigger(&next)
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound => not_found(id),
+                e => e.into(),
+            })?;
         {
-            let mut all = self.inner.records.write().unwrap_or_else(|p| p.into_inner());
+            let mut all = self
+                .inner
+                .records
+                .write()
+                .unwrap_or_else(|p| p.into_inner());
             if let Some(slot) = all.iter_mut().find(|t| t.id == id) {
                 *slot = next.clone();
             }
@@ -411,7 +444,11 @@ impl Triggers {
     }
 
     /// Deletes the triggers of a deleted version or alias (`qualifier` as stored).
-    pub async fn delete_qualifier(&self, function_id: &str, qualifier: &str) -> Result<(), DeployError> {
+    pub async fn delete_qualifier(
+        &self,
+        function_id: &str,
+        qualifier: &str,
+    ) -> Result<(), DeployError> {
         let victims: Vec<TriggerRecord> = self
             .inner
             .records

@@ -121,9 +121,7 @@ impl TimerKind {
                     let queue = queue.clone();
                     tokio::spawn(async move {
                         let rid = fire_id(&id, at);
-                        if let Err(e) = queue
-                            .accept_as(&project, &urn, body, None, Some(rid))
-                            .await
+                        if let Err(e) = queue.accept_as(&project, &urn, body, None, Some(rid)).await
                         {
                             tracing::warn!(trigger = %id, "timer fire not queued: {e}");
                         }
@@ -192,7 +190,10 @@ impl TriggerKind for TimerKind {
         };
         check_name(&name)?;
         if schedule_type.trim().is_empty() {
-            return Err(Invalid::field("event_data.schedule_type", "is required: Rate or Cron"));
+            return Err(Invalid::field(
+                "event_data.schedule_type",
+                "is required: Rate or Cron",
+            ));
         }
         if schedule.trim().is_empty() {
             return Err(Invalid::field("event_data.schedule", "is required"));
@@ -267,7 +268,10 @@ mod tests {
         let t = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
         assert_eq!(fire_id("a", t), fire_id("a", t));
         assert_ne!(fire_id("a", t), fire_id("b", t));
-        assert_ne!(fire_id("a", t), fire_id("a", t + chrono::Duration::seconds(1)));
+        assert_ne!(
+            fire_id("a", t),
+            fire_id("a", t + chrono::Duration::seconds(1))
+        );
         assert_eq!(fire_id("a", t).len(), 36);
     }
 
