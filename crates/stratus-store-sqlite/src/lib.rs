@@ -11,11 +11,13 @@ use std::sync::{Arc, Mutex};
 use stratus_store::*;
 use stratus_types::FunctionSpec;
 
+mod events;
 mod queue;
 
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_async.sql"),
+    include_str!("../migrations/0004_test_events.sql"),
 ];
 
 /// SQLite-backed `Store`.
