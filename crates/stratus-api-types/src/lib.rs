@@ -4,12 +4,16 @@
 #![deny(missing_docs)]
 
 mod asyncs;
+mod events;
 mod extras;
 mod function;
+mod templates;
 
 pub use asyncs::*;
+pub use events::*;
 pub use extras::check_extra_types;
 pub use function::*;
+pub use templates::*;
 
 use serde::{Deserialize, Serialize};
 
