@@ -4,14 +4,18 @@
 #![deny(missing_docs)]
 
 mod asyncs;
+mod events;
 mod extras;
 mod function;
+mod templates;
 mod triggers;
 mod versions;
 
 pub use asyncs::*;
+pub use events::*;
 pub use extras::check_extra_types;
 pub use function::*;
+pub use templates::*;
 pub use triggers::*;
 pub use versions::*;
 

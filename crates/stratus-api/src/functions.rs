@@ -39,7 +39,7 @@ fn key_of(urn: &Urn) -> FunctionKey {
 }
 
 /// The function addressed by a URN whose qualifier must mean `latest`.
-fn latest_key(project_id: &str, raw: &str) -> Result<FunctionKey, ApiError> {
+pub(crate) fn latest_key(project_id: &str, raw: &str) -> Result<FunctionKey, ApiError> {
     let urn = parse_urn(project_id, raw)?;
     match &urn.qualifier {
         Qualifier::None | Qualifier::Latest => Ok(key_of(&urn)),
@@ -90,7 +90,7 @@ async fn readable(
     Ok((v.view.clone(), version))
 }
 
-fn json_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
+pub(crate) fn json_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
     if body.is_empty() {
         return Err(ApiError::bad_request(
             "the request body is empty; a JSON object is required",

@@ -5,9 +5,11 @@ mod asyncs;
 mod auth;
 mod convert;
 mod error;
+mod events;
 mod functions;
 mod invoke;
 mod logs;
+mod templates;
 mod triggers;
 mod versions;
 
@@ -127,6 +129,27 @@ pub fn router(state: AppState) -> Router {
             get(triggers::get)
                 .put(triggers::update)
                 .delete(triggers::delete),
+        )
+        .route(
+            "/v2/{project_id}/fgs/functions/{function_urn}/events",
+            get(events::list).post(events::create),
+        )
+        .route(
+            "/v2/{project_id}/fgs/functions/{function_urn}/events/{event_id}",
+            get(events::show).put(events::update).delete(events::delete),
+        )
+        .route("/v2/{project_id}/fgs/templates", get(templates::list))
+        .route(
+            "/v2/{project_id}/fgs/templates/{template_id}",
+            get(templates::show),
+        )
+        .route(
+            "/v2/{project_id}/fgs/event-templates",
+            get(events::list_templates),
+        )
+        .route(
+            "/v2/{project_id}/fgs/event-templates/{name}",
+            get(events::show_template),
         )
         .fallback(error::not_found_route)
         .layer(axum::middleware::from_fn_with_state(

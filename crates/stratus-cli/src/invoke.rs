@@ -49,16 +49,31 @@ pub struct LogsArgs {
     limit: usize,
 }
 
+/// `@FILE` read from a file, anything else taken as it is.
+pub(crate) fn data_arg(data: &str) -> anyhow::Result<Vec<u8>> {
+    match data.strip_prefix('@') {
+        Some(path) => std::fs::read(path).with_context(|| format!("read {path}")),
+        None => Ok(data.as_bytes().to_vec()),
+    }
+}
+
+/// The URN to call: `latest`, a version or an alias.
+pub(crate) fn target(
+    client: &Client,
+    name: &str,
+    version: Option<&str>,
+    alias: Option<&str>,
+) -> String {
+    match (version, alias) {
+        (Some(v), _) => format!("{}:{v}", client.urn(name)),
+        (_, Some(al)) => format!("{}:!{al}", client.urn(name)),
+        _ => client.urn(name),
+    }
+}
+
 pub fn invoke(client: &Client, out: Format, a: InvokeArgs) -> anyhow::Result<()> {
-    let event = match a.data.strip_prefix('@') {
-        Some(path) => std::fs::read(path).with_context(|| format!("read {path}"))?,
-        None => a.data.clone().into_bytes(),
-    };
-    let target = match (&a.version, &a.alias) {
-        (Some(v), _) => format!("{}:{v}", client.urn(&a.name)),
-        (_, Some(al)) => format!("{}:!{al}", client.urn(&a.name)),
-        _ => client.urn(&a.name),
-    };
+    let event = data_arg(&a.data)?;
+    let target = target(client, &a.name, a.version.as_deref(), a.alias.as_deref());
     if a.asynchronous {
         let accepted = client.invoke_async(&target, &event)?;
         output::show(
@@ -73,12 +88,26 @@ pub fn invoke(client: &Client, out: Format, a: InvokeArgs) -> anyhow::Result<()>
         log: a.log,
         memory: a.memory,
     };
-    let (resp, raw) = client.invoke(&target, &event, &opts)?;
+    call_and_print(client, out, &target, &event, &opts)
+}
+
+/// Invokes synchronously and prints what the console's test result shows (guide
+/// section 6): the function output, the log tail when asked for, and the summary.
+/// Fails when the function failed.
+pub(crate) fn call_and_print(
+    client: &Client,
+    out: Format,
+    target: &str,
+    event: &[u8],
+    opts: &InvokeOptions,
+) -> anyhow::Result<()> {
+    let (resp, raw) = client.invoke(target, event, opts)?;
     let summary: serde_json::Value = raw
         .header("x-cff-invoke-summary")
         .and_then(|s| serde_json::from_str(s).ok())
         .unwrap_or_default();
     let failed = raw.header("x-is-func-err") == Some("true");
+    let error_code = raw.header("x-func-err-code").unwrap_or("0");
     if out == Format::Json {
         let v = serde_json::json!({
             "request_id": resp.request_id,
@@ -86,29 +115,115 @@ pub fn invoke(client: &Client, out: Format, a: InvokeArgs) -> anyhow::Result<()>
             "log": resp.log,
             "status": resp.status,
             "function_error": failed,
-            "error_code": raw.header("x-func-err-code").unwrap_or("0"),
+            "error_code": error_code,
             "summary": summary,
         });
         println!("{}", serde_json::to_string_pretty(&v)?);
     } else {
-        println!("{}", resp.result);
-        if a.log && !resp.log.is_empty() {
-            println!("\n--- log ---\n{}", resp.log);
+        println!("Function Output\n{}", pretty(&resp.result));
+        if opts.log {
+            println!("\nLog Output\n{}", resp.log.trim_end());
         }
-        println!(
-            "\n--- summary ---\nrequest id: {}\nstatus: {}\nduration: {} ms\nbilled duration: {} ms\nmemory used: {} MB of {} MB",
-            resp.request_id,
-            if failed { format!("failed (error code {})", raw.header("x-func-err-code").unwrap_or("?")) } else { "succeeded".into() },
-            summary["duration"],
-            summary["billingDuration"],
-            summary["memoryUsed"],
-            summary["memorySize"],
-        );
+        let number = |k: &str| summary[k].as_f64().unwrap_or(0.0);
+        let status = if failed {
+            format!("failed (error code {error_code})")
+        } else {
+            "succeeded".into()
+        };
+        let rows = vec![
+            vec!["Request ID".to_string(), resp.request_id.clone()],
+            vec![
+                "Memory Configured".into(),
+                format!("{} MB", number("memorySize")),
+            ],
+            vec![
+                "Execution Duration".into(),
+                format!("{:.3} ms", number("duration")),
+            ],
+            vec![
+                "Memory Used".into(),
+                format!("{:.3} MB", number("memoryUsed")),
+            ],
+            vec![
+                "Billed Duration".into(),
+                format!("{} ms", number("billingDuration")),
+            ],
+            vec!["Status".into(), status],
+        ];
+        println!("\nSummary");
+        output::print_rows(&rows);
     }
     if failed {
         anyhow::bail!("the function failed");
     }
     Ok(())
+}
+
+/// A JSON object or array on one line indented, with its keys in their order; any other
+/// text as it came.
+pub(crate) fn pretty(text: &str) -> String {
+    let compact = text.trim();
+    let is_container = compact.starts_with('{') || compact.starts_with('[');
+    if !is_container
+        || compact.contains('\n')
+        || serde_json::from_str::<serde::de::IgnoredAny>(compact).is_err()
+    {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(compact.len() * 2);
+    let mut depth = 0usize;
+    let (mut in_string, mut escaped) = (false, false);
+    let newline = |out: &mut String, depth: usize| {
+        out.push('\n');
+        out.push_str(&"  ".repeat(depth));
+    };
+    let mut chars = compact.chars().peekable();
+    while let Some(c) = chars.next() {
+        if in_string {
+            out.push(c);
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => {
+                in_string = true;
+                out.push(c);
+            }
+            '{' | '[' => {
+                out.push(c);
+                // Skip the whitespace inside an empty container and keep it on one line.
+                while chars.peek().is_some_and(|n| n.is_whitespace()) {
+                    chars.next();
+                }
+                if chars.peek().is_some_and(|n| *n == '}' || *n == ']') {
+                    if let Some(close) = chars.next() {
+                        out.push(close);
+                    }
+                } else {
+                    depth += 1;
+                    newline(&mut out, depth);
+                }
+            }
+            '}' | ']' => {
+                depth = depth.saturating_sub(1);
+                newline(&mut out, depth);
+                out.push(c);
+            }
+            ',' => {
+                out.push(c);
+                newline(&mut out, depth);
+            }
+            ':' => out.push_str(": "),
+            c if c.is_whitespace() => {}
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn parse_since(s: &str) -> anyhow::Result<Duration> {
@@ -162,5 +277,21 @@ pub fn logs(client: &Client, out: Format, a: LogsArgs) -> anyhow::Result<()> {
         }
         after = Some(page.next_seq);
         std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pretty_indents_one_line_json_and_keeps_key_order() {
+        assert_eq!(
+            pretty(r#"{"z":1,"a":[1,{"s":"x, {y}: \"q\""}],"e":{},"l":[ ]}"#),
+            "{\n  \"z\": 1,\n  \"a\": [\n    1,\n    {\n      \"s\": \"x, {y}: \\\"q\\\"\"\n    }\n  ],\n  \"e\": {},\n  \"l\": []\n}"
+        );
+        for as_is in ["hello", "\"text\"", "42", "{not json", "{\n  \"a\": 1\n}"] {
+            assert_eq!(pretty(as_is), as_is);
+        }
     }
 }

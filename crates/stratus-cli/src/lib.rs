@@ -2,6 +2,7 @@
 
 mod asyncs;
 mod code;
+mod events;
 mod invoke;
 mod manage;
 mod output;
@@ -121,6 +122,30 @@ enum FnCommand {
         /// The request id from `fn invoke --async`.
         request_id: String,
     },
+    /// Test a function with a saved event, an event template or given JSON; prints the
+    /// function output, the log (2 KB tail) and a summary.
+    Test(events::TestArgs),
+    /// List a function's saved test events, or print one.
+    Events {
+        /// Function name.
+        name: String,
+        /// Print this event's JSON.
+        event_name: Option<String>,
+    },
+    /// Save a test event (at most 10 per function); replaces one of the same name.
+    EventSave(events::SaveArgs),
+    /// Delete a saved test event.
+    EventDelete {
+        /// Function name.
+        name: String,
+        /// Event name.
+        event_name: String,
+    },
+    /// List the event and function templates, or show one.
+    Templates {
+        /// A template name.
+        name: Option<String>,
+    },
 }
 
 /// Runs a CLI command; prints the server's error and exits non-zero on failure.
@@ -174,5 +199,14 @@ fn dispatch(args: FnArgs) -> anyhow::Result<()> {
         FnCommand::AsyncCancel { name, request_id } => {
             asyncs::cancel(&client, out, &name, &request_id)
         }
+        FnCommand::Test(a) => events::test(&client, out, a),
+        FnCommand::Events { name, event_name } => {
+            events::list(&client, out, &name, event_name.as_deref())
+        }
+        FnCommand::EventSave(a) => events::save(&client, out, a),
+        FnCommand::EventDelete { name, event_name } => {
+            events::delete(&client, out, &name, &event_name)
+        }
+        FnCommand::Templates { name } => events::templates(&client, out, name.as_deref()),
     }
 }

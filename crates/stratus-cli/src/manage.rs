@@ -13,9 +13,13 @@ use stratus_client::Client;
 pub struct CreateArgs {
     /// Function name.
     name: String,
+    /// Start from a built-in function template (its code, runtime, handler, memory and
+    /// timeout; see `fn templates`).
+    #[arg(long, conflicts_with_all = ["runtime", "code", "handler"])]
+    template: Option<String>,
     /// Runtime id, e.g. Python3.9, Node.js18.15, Custom.
-    #[arg(long)]
-    runtime: String,
+    #[arg(long, required_unless_present = "template")]
+    runtime: Option<String>,
     /// Handler (default per runtime: index.handler, bootstrap, ...).
     #[arg(long)]
     handler: Option<String>,
@@ -29,8 +33,8 @@ pub struct CreateArgs {
     #[arg(long = "env", value_name = "KEY=VALUE")]
     env: Vec<String>,
     /// Code: a directory, a .zip/.jar, or a single source file.
-    #[arg(long)]
-    code: PathBuf,
+    #[arg(long, required_unless_present = "template")]
+    code: Option<PathBuf>,
     /// Description.
     #[arg(long)]
     description: Option<String>,
@@ -140,23 +144,71 @@ fn show_config(out: Format, c: &FunctionConfig) {
     output::show(out, c, &["field", "value"], summary_rows(c));
 }
 
+/// What a new function starts from: its runtime, handler, code and defaults.
+struct Origin {
+    runtime: String,
+    handler: Option<String>,
+    memory: Option<i64>,
+    timeout: Option<i64>,
+    code_type: String,
+    filename: String,
+    file: String,
+    description: Option<String>,
+    /// The event template to test it with, for the hint after creating.
+    test_event: Option<String>,
+}
+
+fn origin(client: &Client, a: &CreateArgs) -> anyhow::Result<Origin> {
+    if let Some(name) = &a.template {
+        let t = client
+            .function_template(name)
+            .with_context(|| format!("function template {name:?} (see fn templates)"))?;
+        return Ok(Origin {
+            runtime: t.runtime,
+            handler: Some(t.handler),
+            memory: Some(t.memory_size),
+            timeout: Some(t.timeout),
+            code_type: t.code_type,
+            filename: format!("{}.zip", t.template_name),
+            file: t.code,
+            description: Some(t.description),
+            test_event: Some(t.temp_detail.input).filter(|s| !s.is_empty()),
+        });
+    }
+    let (Some(runtime), Some(path)) = (&a.runtime, &a.code) else {
+        anyhow::bail!("give --runtime and --code, or --template");
+    };
+    let (code_type, filename, file) = code::from_path(path)?;
+    Ok(Origin {
+        runtime: runtime.clone(),
+        handler: a.handler.clone(),
+        memory: None,
+        timeout: None,
+        code_type,
+        filename,
+        file,
+        description: None,
+        test_event: None,
+    })
+}
+
 pub fn create(client: &Client, out: Format, a: CreateArgs) -> anyhow::Result<()> {
-    let (code_type, filename, file) = code::from_path(&a.code)?;
+    let from = origin(client, &a)?;
     let body = FunctionBody {
-        func_name: Some(a.name),
+        func_name: Some(a.name.clone()),
         package: Some(a.package.unwrap_or_else(|| "default".into())),
-        runtime: Some(a.runtime),
-        handler: a.handler,
-        memory_size: a.memory,
-        timeout: a.timeout,
-        code_type: Some(code_type),
-        code_filename: Some(filename),
+        runtime: Some(from.runtime),
+        handler: from.handler,
+        memory_size: a.memory.or(from.memory),
+        timeout: a.timeout.or(from.timeout),
+        code_type: Some(from.code_type),
+        code_filename: Some(from.filename),
         func_code: Some(FuncCode {
-            file: Some(file),
+            file: Some(from.file),
             link: None,
         }),
         user_data: env_json(&a.env)?,
-        description: a.description,
+        description: a.description.or(from.description),
         initializer_handler: a.initializer,
         initializer_timeout: a.initializer_timeout,
         func_type: Some("v2".into()),
@@ -164,6 +216,12 @@ pub fn create(client: &Client, out: Format, a: CreateArgs) -> anyhow::Result<()>
     };
     let c = client.create_function(&body, code::progress())?;
     show_config(out, &c);
+    if let (Format::Table, Some(event)) = (out, from.test_event) {
+        println!(
+            "\ntest it with: stratus fn test {} --template {event}",
+            a.name
+        );
+    }
     Ok(())
 }
 

@@ -30,8 +30,18 @@ pub fn done(format: Format, msg: &str) {
     }
 }
 
+/// Prints aligned columns without a header line.
+pub fn print_rows(rows: &[Vec<String>]) {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    print_aligned(&vec![""; columns], rows, false);
+}
+
 /// Prints aligned columns.
 pub fn print_table(header: &[&str], rows: &[Vec<String>]) {
+    print_aligned(header, rows, true);
+}
+
+fn print_aligned(header: &[&str], rows: &[Vec<String>], with_header: bool) {
     let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
     for row in rows {
         for (i, cell) in row.iter().enumerate() {
@@ -48,7 +58,9 @@ pub fn print_table(header: &[&str], rows: &[Vec<String>]) {
             .collect();
         println!("{}", parts.join("  ").trim_end());
     };
-    line(header.to_vec());
+    if with_header {
+        line(header.to_vec());
+    }
     for row in rows {
         line(row.iter().map(String::as_str).collect());
     }

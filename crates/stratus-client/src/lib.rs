@@ -365,7 +365,6 @@ impl Client {
         Ok((a.json()?, a))
     }
 
-    /// Reads log lines.
     /// `POST .../invocations-async`: the request id once the event is durable.
     pub fn invoke_async(&self, name: &str, event: &[u8]) -> Result<AsyncInvokeResponse> {
         self.call(
@@ -574,10 +573,100 @@ impl Client {
         Ok(())
     }
 
+    /// `POST .../events`: saves a test event; `event` is its JSON text.
+    pub fn create_event(&self, name: &str, event_name: &str, event: &[u8]) -> Result<EventRef> {
+        let body = Self::json_body(&CreateEventBody {
+            name: Some(event_name.to_string()),
+            content: Some(b64(event)),
+        })?;
+        self.call("POST", &self.fn_path(name, "events"), &[], &[], Some(&body))?
+            .json()
+    }
+
+    /// `GET .../events`: a function's test events.
+    pub fn list_events(&self, name: &str) -> Result<EventList> {
+        self.call("GET", &self.fn_path(name, "events"), &[], &[], None)?
+            .json()
+    }
+
+    /// `GET .../events/{event_id}`.
+    pub fn get_event(&self, name: &str, event_id: &str) -> Result<EventDetail> {
+        let tail = format!("events/{}", stratus_sign::encode_component(event_id));
+        self.call("GET", &self.fn_path(name, &tail), &[], &[], None)?
+            .json()
+    }
+
+    /// `PUT .../events/{event_id}`: replaces a test event's JSON text.
+    pub fn update_event(&self, name: &str, event_id: &str, event: &[u8]) -> Result<EventRef> {
+        let body = Self::json_body(&UpdateEventBody {
+            content: Some(b64(event)),
+            name: None,
+        })?;
+        let tail = format!("events/{}", stratus_sign::encode_component(event_id));
+        self.call("PUT", &self.fn_path(name, &tail), &[], &[], Some(&body))?
+            .json()
+    }
+
+    /// `DELETE .../events/{event_id}`.
+    pub fn delete_event(&self, name: &str, event_id: &str) -> Result<()> {
+        let tail = format!("events/{}", stratus_sign::encode_component(event_id));
+        self.call("DELETE", &self.fn_path(name, &tail), &[], &[], None)?;
+        Ok(())
+    }
+
+    /// The test event of a function with that name, if there is one.
+    pub fn find_event(&self, name: &str, event_name: &str) -> Result<Option<EventSummary>> {
+        Ok(self
+            .list_events(name)?
+            .events
+            .into_iter()
+            .find(|e| e.name == event_name))
+    }
+
+    /// `GET .../fgs/event-templates` (Stratus addition).
+    pub fn event_templates(&self) -> Result<EventTemplateList> {
+        self.call("GET", "fgs/event-templates", &[], &[], None)?
+            .json()
+    }
+
+    /// `GET .../fgs/event-templates/{name}` (Stratus addition).
+    pub fn event_template(&self, template: &str) -> Result<EventTemplateView> {
+        let rest = format!(
+            "fgs/event-templates/{}",
+            stratus_sign::encode_component(template)
+        );
+        self.call("GET", &rest, &[], &[], None)?.json()
+    }
+
+    /// `GET .../fgs/templates`: every function template.
+    pub fn function_templates(&self) -> Result<FunctionTemplateList> {
+        self.call("GET", "fgs/templates", &[], &[], None)?.json()
+    }
+
+    /// `GET .../fgs/templates/{template_id}`.
+    pub fn function_template(&self, id: &str) -> Result<FunctionTemplateView> {
+        let rest = format!("fgs/templates/{}", stratus_sign::encode_component(id));
+        self.call("GET", &rest, &[], &[], None)?.json()
+    }
+
+    /// Reads log lines.
     pub fn logs(&self, name: &str, query: &[(&str, String)]) -> Result<LogsResponse> {
         self.call("GET", &self.fn_path(name, "logs"), query, &[], None)?
             .json()
     }
+}
+
+/// The JSON text of a test event (`content` is base64 on the wire).
+pub fn event_content(e: &EventDetail) -> Result<Vec<u8>> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD
+        .decode(e.content.trim())
+        .map_err(|err| ClientError::Decode(format!("test event content is not base64: {err}")))
+}
+
+fn b64(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 struct Progress<'a, F: FnMut(usize, usize)> {

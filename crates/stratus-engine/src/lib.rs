@@ -1,11 +1,14 @@
-//! Use cases of the platform: deploying functions (create, update, delete, code) and
-//! invoking them (pools of instances, the runtime API, logs). Composes the store, the
+//! Use cases of the platform: deploying functions (create, update, delete, code),
+//! invoking them (pools of instances, the runtime API, logs), saved test events and the
+//! built-in event and function templates. Composes the store, the
 //! sandbox and the scheduler; knows no HTTP of the public API and no SQL.
 
 mod bridge;
 mod code;
 mod config;
 mod error;
+mod event_templates;
+mod function_templates;
 mod functions;
 mod instance;
 mod invoke;
@@ -15,17 +18,23 @@ mod mounts;
 mod pools;
 mod queue;
 mod shims;
+mod test_events;
 mod triggers;
 mod versions;
 
 pub use code::CodeUpload;
 pub use config::EngineConfig;
 pub use error::{DeployError, InvokeError};
+pub use event_templates::{event_template, EventTemplate, EVENT_TEMPLATES};
+pub use function_templates::{
+    function_template, FunctionTemplate, TemplateTrigger, FUNCTION_TEMPLATES,
+};
 pub use functions::{ExportParts, ExportedFunction, FunctionDraft, Functions, EXPORT_MAX};
 pub use invoke::{FunctionError, InvokeRequest, InvokeResult, InvokeType, Invoker};
 pub use logs::{LogSink, Logs};
 pub use queue::policy::{AsyncPolicy, Destination, DestinationInput, PolicyInput};
 pub use queue::{qualifier_text, AsyncConfig, AsyncQueue, CancelError};
+pub use test_events::{check_content as check_test_event_content, TestEventError, TestEvents};
 pub use triggers::{TriggerInput, TriggerKind, Triggers, ACTIVE, DISABLED};
 pub use versions::{AliasInput, Catalog, Published, Versions};
 
@@ -48,6 +57,8 @@ pub struct Engine {
     pub versions: Versions,
     /// Triggers.
     pub triggers: Triggers,
+    /// Saved test events.
+    pub test_events: TestEvents,
 }
 
 impl Engine {
@@ -87,6 +98,7 @@ impl Engine {
         let triggers = Triggers::start(store.clone(), invoker.clone(), vec![timer]).await?;
         Ok(Engine {
             triggers,
+            test_events: TestEvents::new(store.clone(), functions.clone()),
             functions,
             invoker,
             logs: Logs::new(store),

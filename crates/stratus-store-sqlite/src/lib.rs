@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use stratus_store::*;
 use stratus_types::FunctionSpec;
 
+mod events;
 mod queue;
 mod triggers;
 mod versions;
@@ -20,6 +21,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_async.sql"),
     include_str!("../migrations/0003_versions.sql"),
     include_str!("../migrations/0004_triggers.sql"),
+    include_str!("../migrations/0005_test_events.sql"),
 ];
 
 /// SQLite-backed `Store`.

@@ -428,3 +428,119 @@ async fn async_queue_survives_reopen_and_follows_its_ops() {
     assert!(store.async_pending().await.unwrap().is_empty());
     assert!(store.async_configs().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn test_events_lifecycle_limit_and_cascade() {
+    let (dir, store) = open().await;
+    let fid = store
+        .create_function("p1", &spec("a"), 400)
+        .await
+        .unwrap()
+        .id;
+    let other = store
+        .create_function("p1", &spec("b"), 400)
+        .await
+        .unwrap()
+        .id;
+
+    let first = store
+        .create_test_event(&fid, "first", "{\"k\":1}", 10)
+        .await
+        .unwrap();
+    assert_eq!(first.created_ms, first.modified_ms);
+    assert!(matches!(
+        store.create_test_event(&fid, "first", "{}", 10).await,
+        Err(StoreError::Conflict(m)) if m.contains("first")
+    ));
+    // The same name is free on another function.
+    store
+        .create_test_event(&other, "first", "{}", 10)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .create_test_event("no-such-function", "x", "{}", 10)
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    for i in 1..10 {
+        store
+            .create_test_event(&fid, &format!("e{i}"), "{}", 10)
+            .await
+            .unwrap();
+    }
+    assert!(matches!(
+        store.create_test_event(&fid, "eleventh", "{}", 10).await,
+        Err(StoreError::Quota(m)) if m.contains("10")
+    ));
+    let names: Vec<String> = store
+        .list_test_events(&fid)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.name)
+        .collect();
+    let mut expected = vec!["first".to_string()];
+    expected.extend((1..10).map(|i| format!("e{i}")));
+    assert_eq!(names, expected, "creation order");
+
+    let updated = store
+        .update_test_event(&fid, &first.id, "{\"k\":2}")
+        .await
+        .unwrap();
+    assert_eq!(
+        (updated.name.as_str(), updated.content.as_str()),
+        ("first", "{\"k\":2}")
+    );
+    assert!(updated.modified_ms >= first.modified_ms);
+    assert_eq!(updated.created_ms, first.created_ms);
+    // An event is only reachable through its own function.
+    assert!(store
+        .get_test_event(&other, &first.id)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(matches!(
+        store.update_test_event(&other, &first.id, "{}").await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.delete_test_event(&other, &first.id).await,
+        Err(StoreError::NotFound)
+    ));
+
+    // Survives a reopen of the file.
+    drop(store);
+    let store = SqliteStore::open(&dir.path().join("stratus.db")).unwrap();
+    let got = store
+        .get_test_event(&fid, &first.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(got, updated);
+
+    store.delete_test_event(&fid, &first.id).await.unwrap();
+    assert!(matches!(
+        store.delete_test_event(&fid, &first.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(store.list_test_events(&fid).await.unwrap().len(), 9);
+    // There is room again for a tenth.
+    store
+        .create_test_event(&fid, "again", "{}", 10)
+        .await
+        .unwrap();
+
+    store.delete_function(&key("a")).await.unwrap();
+    assert!(store.list_test_events(&fid).await.unwrap().is_empty());
+    assert_eq!(store.list_test_events(&other).await.unwrap().len(), 1);
+    let c = store.conn.lock().unwrap();
+    let left: i64 = c
+        .query_row(
+            "SELECT COUNT(*) FROM test_events WHERE function_id = ?1",
+            params![fid],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(left, 0, "rows of a deleted function are gone");
+}

@@ -1,15 +1,17 @@
-//! Storage interfaces: the metadata `Store` (projects, keys, functions, logs) and the
-//! content-addressed `BlobStore` for code packages. No SQL here; backends live in
-//! `stratus-store-*` crates. `LocalBlobStore` is the embedded blob backend.
+//! Storage interfaces: the metadata `Store` (projects, keys, functions, logs, test
+//! events) and the content-addressed `BlobStore` for code packages. No SQL here;
+//! backends live in `stratus-store-*` crates. `LocalBlobStore` is the embedded blob backend.
 #![deny(missing_docs)]
 
 mod blob;
+mod events;
 mod queue;
 mod records;
 mod triggers;
 mod versions;
 
 pub use blob::{BlobStore, LocalBlobStore};
+pub use events::{TestEventRecord, TestEventStore};
 pub use queue::*;
 pub use records::*;
 pub use triggers::*;
@@ -46,9 +48,10 @@ pub enum StoreError {
 /// Result of a store operation.
 pub type StoreResult<T> = Result<T, StoreError>;
 
-/// Metadata store. Every method is one transaction.
+/// Metadata store. Every method is one transaction. Test events are in their own trait
+/// (`TestEventStore`), which every store implements too.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: TestEventStore + Send + Sync + 'static {
     /// Creates the project if it does not exist.
     async fn ensure_project(&self, project_id: &str) -> StoreResult<()>;
     /// Inserts an access key if its id is unknown; an existing key is left untouched.

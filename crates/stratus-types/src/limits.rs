@@ -36,6 +36,12 @@ pub const SYNC_PAYLOAD_MAX: usize = 6 * 1024 * 1024;
 pub const ASYNC_PAYLOAD_MAX: usize = 256 * 1024;
 /// Bytes of the log tail returned with an invocation.
 pub const LOG_TAIL_BYTES: usize = 2048;
+/// Saved test events per function (guide section 6).
+pub const TEST_EVENTS_PER_FUNCTION: usize = 10;
+/// Longest test event name (guide table 6-1).
+pub const TEST_EVENT_NAME_MAX: usize = 25;
+/// Largest test event content (the JSON text), bytes.
+pub const TEST_EVENT_CONTENT_MAX: usize = 4096;
 /// Default concurrent executions per project.
 pub const PROJECT_CONCURRENCY: usize = 100;
 

@@ -1,4 +1,4 @@
-//! Name rules for functions, packages and aliases.
+//! Name rules for functions, packages, aliases and test events.
 
 use crate::error::{Invalid, InvalidResult};
 
@@ -43,6 +43,12 @@ pub fn check_version_name(name: &str) -> InvalidResult<()> {
         ));
     }
     Ok(())
+}
+
+/// Test event name (guide table 6-1): 1 to 25 characters, starts with a letter, ends
+/// with a letter or digit, letters, digits, `-` and `_` in between.
+pub fn check_event_name(name: &str) -> InvalidResult<()> {
+    check_identifier("name", name, crate::limits::TEST_EVENT_NAME_MAX)
 }
 
 fn check_identifier(field: &str, name: &str, max: usize) -> InvalidResult<()> {
@@ -112,6 +118,28 @@ mod tests {
             &"a".repeat(61),
         ] {
             assert!(check_function_name(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn event_names() {
+        // The guide's own example, and the edges of table 6-1.
+        for ok in ["even-123test", "a", "A_1", "test", &"e".repeat(25)] {
+            assert!(check_event_name(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "1event",
+            "_event",
+            "event-",
+            "event_",
+            "my event",
+            "event.json",
+            "événement",
+            &"e".repeat(26),
+        ] {
+            let e = check_event_name(bad).expect_err(bad);
+            assert_eq!((e.code, e.field.as_str()), ("FSS.0400", "name"), "{bad}");
         }
     }
 }

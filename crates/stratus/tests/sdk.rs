@@ -85,3 +85,11 @@ fn shared_conformance_smoke_flow() {
     assert!(ok, "{out}\nserver log:\n{}", s.stderr.lock().unwrap());
     assert!(out.contains(" 0 failed"), "{out}");
 }
+
+#[test]
+fn official_sdk_manages_test_events() {
+    let s = Server::start(&[]);
+    let script = repo_root().join("crates/stratus/tests/sdk/test_events_sdk.py");
+    let (ok, out) = run_script(&s, &script);
+    assert!(ok, "{out}\nserver log:\n{}", s.stderr.lock().unwrap());
+}
