@@ -7,6 +7,7 @@ mod convert;
 mod error;
 mod events;
 mod functions;
+mod import;
 mod invoke;
 mod logs;
 mod templates;
@@ -45,6 +46,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/v2/{project_id}/fgs/functions",
             get(functions::list).post(functions::create),
+        )
+        .route(
+            "/v2/{project_id}/fgs/functions/import",
+            post(import::import),
         )
         .route(
             "/v2/{project_id}/fgs/functions/{function_urn}",

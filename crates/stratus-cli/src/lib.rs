@@ -105,6 +105,31 @@ enum FnCommand {
     AsyncConfig(asyncs::ConfigArgs),
     /// List asynchronous requests and their status.
     AsyncEvents(asyncs::EventsArgs),
+    /// Disable a function: it cannot be invoked (max instances 0); versions published
+    /// while disabled stay disabled.
+    Disable {
+        /// Function name.
+        name: String,
+    },
+    /// Enable a disabled function again.
+    Enable {
+        /// Function name.
+        name: String,
+        /// Max instances once enabled (-1 unlimited).
+        #[arg(long, default_value_t = 400, allow_hyphen_values = true)]
+        max_instances: i64,
+    },
+    /// Create a function from a zip written by `fn export`.
+    Import {
+        /// The export zip.
+        file: PathBuf,
+        /// Name of the new function (default: the exported one).
+        #[arg(long)]
+        name: Option<String>,
+        /// Package (function group) of the new function.
+        #[arg(long)]
+        package: Option<String>,
+    },
     /// Publish the current latest as an immutable version.
     Publish(versions::PublishArgs),
     /// List latest and the published versions.
@@ -191,6 +216,31 @@ fn dispatch(args: FnArgs) -> anyhow::Result<()> {
             max_instances,
         } => manage::concurrency(&client, out, &name, per_instance, max_instances),
         FnCommand::Logs(a) => invoke::logs(&client, out, a),
+        FnCommand::Disable { name } => manage::concurrency(&client, out, &name, None, Some(0)),
+        FnCommand::Enable {
+            name,
+            max_instances,
+        } => {
+            anyhow::ensure!(
+                max_instances != 0,
+                "--max-instances 0 would leave the function disabled"
+            );
+            manage::concurrency(&client, out, &name, None, Some(max_instances))
+        }
+        FnCommand::Import {
+            file,
+            name,
+            package,
+        } => {
+            let zip = std::fs::read(&file)
+                .map_err(|e| anyhow::anyhow!("read {}: {e}", file.display()))?;
+            let c = client.import_function(&zip, name.as_deref(), package.as_deref())?;
+            output::done(
+                out,
+                &format!("imported {} as {}", file.display(), c.func_urn),
+            );
+            Ok(())
+        }
         FnCommand::Publish(a) => versions::publish(&client, out, a),
         FnCommand::Versions { name } => versions::versions(&client, out, &name),
         FnCommand::Alias(cmd) => versions::alias(&client, out, cmd),

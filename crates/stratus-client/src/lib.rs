@@ -650,6 +650,25 @@ impl Client {
     }
 
     /// Reads log lines.
+    /// `POST /fgs/functions/import` with an export zip.
+    pub fn import_function(
+        &self,
+        zip: &[u8],
+        name: Option<&str>,
+        package: Option<&str>,
+    ) -> Result<FunctionConfig> {
+        use base64::Engine as _;
+        let body = serde_json::json!({
+            "func_name": name,
+            "package": package,
+            "file_type": "zip",
+            "file_code": base64::engine::general_purpose::STANDARD.encode(zip),
+        });
+        let bytes = serde_json::to_vec(&body).map_err(|e| ClientError::Decode(e.to_string()))?;
+        self.call("POST", "fgs/functions/import", &[], &[], Some(&bytes))?
+            .json()
+    }
+
     pub fn logs(&self, name: &str, query: &[(&str, String)]) -> Result<LogsResponse> {
         self.call("GET", &self.fn_path(name, "logs"), query, &[], None)?
             .json()

@@ -295,6 +295,73 @@ pub fn default_code(runtime: &Runtime, handler: &str) -> Option<Vec<u8>> {
     stratus_package::zip_single(&name, body.as_bytes(), mode).ok()
 }
 
+/// What an export zip holds: the configuration (`function.json`) and the code package.
+pub struct ExportContents {
+    /// `function.json` as exported (the get-config JSON).
+    pub config: Vec<u8>,
+    /// The code package (`<name>.zip`).
+    pub code: Vec<u8>,
+    /// Its file name.
+    pub code_filename: String,
+}
+
+/// Reads an export zip (as `fn export` writes it) with the same checks as any package:
+/// unpacked into `scratch` (removed afterwards), then its two files are read.
+pub fn read_export(bytes: &[u8], scratch: &std::path::Path) -> Result<ExportContents, DeployError> {
+    let limits = stratus_package::Limits {
+        max_unpacked_bytes: CODE_PACKAGE_MAX + 1024 * 1024,
+        max_entries: 16,
+        ..stratus_package::Limits::default()
+    };
+    let result = (|| {
+        stratus_package::unpack(bytes, scratch, &limits)
+            .map_err(|e| invalid("file_code", format!("not a function export: {e}")))?;
+        let mut config = None;
+        let mut code = None;
+        for entry in std::fs::read_dir(scratch).map_err(anyhow::Error::from)? {
+            let entry = entry.map_err(anyhow::Error::from)?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let is_file = entry.file_type().map(|t| t.is_file()).unwrap_or(false);
+            if !is_file {
+                continue;
+            }
+            if name == "function.json" {
+                config = Some(std::fs::read(entry.path()).map_err(anyhow::Error::from)?);
+            } else if name.ends_with(".zip") || name.ends_with(".jar") {
+                if code.is_some() {
+                    return Err(invalid(
+                        "file_code",
+                        "the export holds more than one code package",
+                    ));
+                }
+                code = Some((
+                    name,
+                    std::fs::read(entry.path()).map_err(anyhow::Error::from)?,
+                ));
+            }
+        }
+        let config = config.ok_or_else(|| {
+            invalid(
+                "file_code",
+                "the export has no function.json (export it with its configuration)",
+            )
+        })?;
+        let (code_filename, code) = code.ok_or_else(|| {
+            invalid(
+                "file_code",
+                "the export has no code package (export it with its code)",
+            )
+        })?;
+        Ok(ExportContents {
+            config,
+            code,
+            code_filename,
+        })
+    })();
+    let _ = std::fs::remove_dir_all(scratch);
+    result
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

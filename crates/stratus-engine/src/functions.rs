@@ -443,6 +443,18 @@ impl Functions {
         assemble_export(&rec.latest.name, package, parts.code, config, EXPORT_MAX)
     }
 
+    /// Reads an export zip for import (its code is checked again when the function is
+    /// created from it).
+    pub async fn read_export(&self, bytes: Vec<u8>) -> Result<code::ExportContents, DeployError> {
+        let scratch = self
+            .config
+            .data_dir
+            .join(format!("import-{}", uuid::Uuid::new_v4().simple()));
+        tokio::task::spawn_blocking(move || code::read_export(&bytes, &scratch))
+            .await
+            .map_err(anyhow::Error::from)?
+    }
+
     /// Deletes blobs no function references (left behind by deletes, updates and crashes).
     pub(crate) async fn collect_garbage(&self) {
         let (Ok(used), Ok(stored)) = (self.store.referenced_blobs().await, self.blobs.list().await)

@@ -22,7 +22,7 @@ mod test_events;
 mod triggers;
 mod versions;
 
-pub use code::CodeUpload;
+pub use code::{CodeUpload, ExportContents};
 pub use config::EngineConfig;
 pub use error::{DeployError, InvokeError};
 pub use event_templates::{event_template, EventTemplate, EVENT_TEMPLATES};
