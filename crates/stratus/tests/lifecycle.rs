@@ -137,3 +137,63 @@ fn zip_files(files: &[(&str, &[u8])]) -> Vec<u8> {
     let v: Vec<(&str, &[u8], u32)> = files.iter().map(|(n, b)| (*n, *b, 0o644)).collect();
     stratus_package::zip_files(&v).unwrap()
 }
+
+const MEMORY: &str = r#"import os
+INSTANCE = os.urandom(6).hex()
+def handler(event, context):
+    return {"memory": context.getMemorySize(), "instance": INSTANCE}
+"#;
+
+fn memory_call(c: &Client, name: &str, mb: Option<u32>) -> Result<(i64, String), ClientError> {
+    let opts = InvokeOptions {
+        log: false,
+        memory: mb,
+    };
+    c.invoke(name, b"{}", &opts).map(|(r, _)| {
+        let v: serde_json::Value = serde_json::from_str(&r.result).unwrap();
+        (
+            v["memory"].as_i64().unwrap(),
+            v["instance"].as_str().unwrap().to_string(),
+        )
+    })
+}
+
+#[test]
+fn dynamic_memory_picks_the_instance_size_per_request() {
+    let s = Server::start(&[]);
+    let c = s.client();
+    create(
+        &c,
+        "dyn",
+        "Python3.9",
+        "index.handler",
+        &[("index.py", MEMORY, 0o644)],
+    );
+    let (status, code, _) = api_err(memory_call(&c, "dyn", Some(512)));
+    assert_eq!(
+        (status, code.as_str()),
+        (406, "FSS.0406"),
+        "dynamic memory is off"
+    );
+    let mut body: stratus_api_types::FunctionBody = serde_json::from_value(serde_json::json!({
+        "runtime": "Python3.9", "handler": "index.handler", "memory_size": 128, "timeout": 10,
+        "enable_dynamic_memory": true
+    }))
+    .unwrap();
+    body.func_name = None;
+    c.update_config("dyn", &body).unwrap();
+    let (base, base_instance) = memory_call(&c, "dyn", None).unwrap();
+    assert_eq!(base, 128);
+    let (big, big_instance) = memory_call(&c, "dyn", Some(512)).unwrap();
+    assert_eq!(big, 512);
+    assert_ne!(
+        big_instance, base_instance,
+        "each memory size has its own pool"
+    );
+    assert_eq!(memory_call(&c, "dyn", Some(512)).unwrap().1, big_instance);
+    assert_eq!(memory_call(&c, "dyn", None).unwrap().1, base_instance);
+    for bad in [100, 0, 999_999] {
+        let (status, code, _) = api_err(memory_call(&c, "dyn", Some(bad)));
+        assert_eq!((status, code.as_str()), (406, "FSS.0406"), "{bad} MB");
+    }
+}
