@@ -154,6 +154,7 @@ impl Functions {
             extras: BTreeMap::new(),
             last_modified: now_rfc3339(),
             version_description: String::new(),
+            dependencies: Vec::new(),
         };
         apply(&mut spec, &draft)?;
         spec.validate()?;

@@ -30,6 +30,7 @@ fn spec(name: &str) -> FunctionSpec {
         extras: BTreeMap::new(),
         last_modified: String::new(),
         version_description: String::new(),
+        dependencies: Vec::new(),
     }
 }
 
