@@ -4,7 +4,7 @@ use super::*;
 use std::collections::BTreeMap;
 use stratus_types::{CodeInfo, Strategy};
 
-fn spec(name: &str) -> FunctionSpec {
+pub(crate) fn spec(name: &str) -> FunctionSpec {
     FunctionSpec {
         name: name.into(),
         package: "default".into(),
@@ -34,7 +34,7 @@ fn spec(name: &str) -> FunctionSpec {
     }
 }
 
-fn key(name: &str) -> FunctionKey {
+pub(crate) fn key(name: &str) -> FunctionKey {
     FunctionKey {
         project_id: "p1".into(),
         package: "default".into(),
@@ -42,7 +42,7 @@ fn key(name: &str) -> FunctionKey {
     }
 }
 
-async fn open() -> (tempfile::TempDir, SqliteStore) {
+pub(crate) async fn open() -> (tempfile::TempDir, SqliteStore) {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&dir.path().join("stratus.db")).unwrap();
     store.ensure_project("p1").await.unwrap();

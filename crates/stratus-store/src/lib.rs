@@ -1,13 +1,16 @@
-//! Storage interfaces: the metadata `Store` (projects, keys, functions, logs) and the
-//! content-addressed `BlobStore` for code packages. No SQL here; backends live in
+//! Storage interfaces: the metadata `Store` (projects, keys, functions, logs, and through
+//! `DependencyStore` the dependency packages) and the content-addressed `BlobStore` for
+//! code and dependency packages. No SQL here; backends live in
 //! `stratus-store-*` crates. `LocalBlobStore` is the embedded blob backend.
 #![deny(missing_docs)]
 
 mod blob;
+mod dependencies;
 mod queue;
 mod records;
 
 pub use blob::{BlobStore, LocalBlobStore};
+pub use dependencies::*;
 pub use queue::*;
 pub use records::*;
 
@@ -44,7 +47,7 @@ pub type StoreResult<T> = Result<T, StoreError>;
 
 /// Metadata store. Every method is one transaction.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: DependencyStore + Send + Sync + 'static {
     /// Creates the project if it does not exist.
     async fn ensure_project(&self, project_id: &str) -> StoreResult<()>;
     /// Inserts an access key if its id is unknown; an existing key is left untouched.
@@ -54,8 +57,9 @@ pub trait Store: Send + Sync + 'static {
     /// The first root access key, if the store was initialised before.
     async fn root_access_key(&self) -> StoreResult<Option<AccessKey>>;
 
-    /// Creates a function with its `latest` version; `Conflict` when the name is taken,
-    /// `Quota` when the project already has `max_functions`.
+    /// Creates a function with its `latest` version; `Conflict` when the name is taken or
+    /// a dependency version the spec references no longer exists, `Quota` when the
+    /// project already has `max_functions`.
     async fn create_function(
         &self,
         project_id: &str,
@@ -68,7 +72,8 @@ pub trait Store: Send + Sync + 'static {
     async fn list_functions(&self, query: &ListQuery) -> StoreResult<(Vec<FunctionRecord>, usize)>;
     /// Replaces the `latest` configuration and bumps the revision, in one transaction and
     /// only if the function is still at `expected_revision` (compare-and-set); `Stale`
-    /// otherwise, `NotFound` when it is gone. The spec keeps the key's package and name.
+    /// otherwise, `NotFound` when it is gone, `Conflict` when a dependency version the
+    /// spec references no longer exists. The spec keeps the key's package and name.
     async fn update_latest(
         &self,
         key: &FunctionKey,
@@ -77,7 +82,8 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<FunctionRecord>;
     /// Deletes a function with everything it owns.
     async fn delete_function(&self, key: &FunctionKey) -> StoreResult<()>;
-    /// Every code blob digest still referenced, for garbage collection.
+    /// Every blob digest still referenced (code packages of function versions and
+    /// dependency packages), for garbage collection.
     async fn referenced_blobs(&self) -> StoreResult<Vec<String>>;
 
     /// Appends log lines (one transaction per batch).
