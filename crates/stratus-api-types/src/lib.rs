@@ -4,10 +4,12 @@
 #![deny(missing_docs)]
 
 mod asyncs;
+mod dependency;
 mod extras;
 mod function;
 
 pub use asyncs::*;
+pub use dependency::*;
 pub use extras::check_extra_types;
 pub use function::*;
 

@@ -4,6 +4,7 @@
 mod asyncs;
 mod auth;
 mod convert;
+mod dependencies;
 mod error;
 mod functions;
 mod invoke;
@@ -99,6 +100,23 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/v2/{project_id}/fgs/functions/{function_urn}/async-invoke-configs",
             get(asyncs::list_configs),
+        )
+        .route("/v2/{project_id}/fgs/dependencies", get(dependencies::list))
+        .route(
+            "/v2/{project_id}/fgs/dependencies/version",
+            post(dependencies::create),
+        )
+        .route(
+            "/v2/{project_id}/fgs/dependencies/{depend_id}/version",
+            get(dependencies::versions),
+        )
+        .route(
+            "/v2/{project_id}/fgs/dependencies/{depend_id}/version/{version}",
+            get(dependencies::show).delete(dependencies::delete),
+        )
+        .route(
+            "/v2/{project_id}/fgs/dependencies/{depend_id}/version/{version}/package",
+            get(dependencies::package),
         )
         .fallback(error::not_found_route)
         .layer(axum::middleware::from_fn_with_state(

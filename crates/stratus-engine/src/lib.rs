@@ -5,6 +5,7 @@
 mod bridge;
 mod code;
 mod config;
+mod dependencies;
 mod error;
 mod functions;
 mod instance;
@@ -18,6 +19,7 @@ mod shims;
 
 pub use code::CodeUpload;
 pub use config::EngineConfig;
+pub use dependencies::{Dependencies, DependencyError, DependencyUpload};
 pub use error::{DeployError, InvokeError};
 pub use functions::{ExportParts, ExportedFunction, FunctionDraft, Functions, EXPORT_MAX};
 pub use invoke::{FunctionError, InvokeRequest, InvokeResult, InvokeType, Invoker};
@@ -40,6 +42,8 @@ pub struct Engine {
     pub logs: Logs,
     /// Asynchronous invocation.
     pub queue: AsyncQueue,
+    /// Dependency packages.
+    pub dependencies: Dependencies,
 }
 
 impl Engine {
@@ -73,7 +77,9 @@ impl Engine {
             functions.clone(),
         )
         .await?;
+        let dependencies = Dependencies::new(config.clone(), store.clone(), functions.clone());
         Ok(Engine {
+            dependencies,
             functions,
             invoker,
             logs: Logs::new(store),

@@ -41,15 +41,16 @@ pub fn check_name(name: &str) -> InvalidResult<()> {
     Ok(())
 }
 
-/// Checks the paths of a package's files (not directories): at most [`FILES_MAX`], and no
-/// name ending with `~` (guide 14.4.3).
-pub fn check_files<'a>(paths: impl IntoIterator<Item = &'a str>) -> InvalidResult<()> {
+/// Checks the paths of a package's files (not directories): at least one, at most
+/// [`FILES_MAX`], and no name ending with `~` (guide 14.4.3). `field` is the request field
+/// that carried the package.
+pub fn check_files<'a>(field: &str, paths: impl IntoIterator<Item = &'a str>) -> InvalidResult<()> {
     let mut count = 0usize;
     for path in paths {
         count += 1;
         if count > FILES_MAX {
             return Err(Invalid::field(
-                "depend_file",
+                field,
                 format!("the package holds more than {FILES_MAX} files; a dependency may hold at most {FILES_MAX}"),
             ));
         }
@@ -61,6 +62,9 @@ pub fn check_files<'a>(paths: impl IntoIterator<Item = &'a str>) -> InvalidResul
                 ),
             ));
         }
+    }
+    if count == 0 {
+        return Err(Invalid::field(field, "the package holds no files"));
     }
     Ok(())
 }
@@ -126,12 +130,15 @@ mod tests {
 
     #[test]
     fn files() {
-        assert!(check_files(["a.py", "pkg/__init__.py"]).is_ok());
-        let err = check_files(["a.py", "pkg/b.py~"]).expect_err("tilde");
+        let f = "depend_file";
+        assert!(check_files(f, ["a.py", "pkg/__init__.py"]).is_ok());
+        let err = check_files(f, ["a.py", "pkg/b.py~"]).expect_err("tilde");
         assert!(err.message.contains("b.py~"), "{}", err.message);
-        assert!(check_files(["dir~/x.py"]).is_err());
+        assert_eq!(err.field, f);
+        assert!(check_files(f, ["dir~/x.py"]).is_err());
+        assert!(check_files(f, []).is_err(), "an empty package");
         let many: Vec<String> = (0..=FILES_MAX).map(|i| format!("f{i}")).collect();
-        assert!(check_files(many.iter().map(String::as_str)).is_err());
-        assert!(check_files(many[..FILES_MAX].iter().map(String::as_str)).is_ok());
+        assert!(check_files(f, many.iter().map(String::as_str)).is_err());
+        assert!(check_files(f, many[..FILES_MAX].iter().map(String::as_str)).is_ok());
     }
 }
