@@ -1,7 +1,9 @@
-//! The `stratus fn ...` commands. Reaches the server only through `stratus-client`.
+//! The `stratus fn ...` and `stratus dep ...` commands. Reaches the server only through
+//! `stratus-client`.
 
 mod asyncs;
 mod code;
+mod deps;
 mod invoke;
 mod manage;
 mod output;
@@ -17,6 +19,21 @@ pub enum Cli {
     /// Manage and invoke functions.
     #[command(name = "fn")]
     Fn(FnArgs),
+    /// Manage dependency packages and their versions.
+    Dep(DepArgs),
+}
+
+/// Options shared by every `dep` command, plus the command.
+#[derive(Args, Debug)]
+pub struct DepArgs {
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value = "table")]
+    output: output::Format,
+    /// Credentials file (default: STRATUS_* variables, then ./stratus-data/credentials.json).
+    #[arg(long, global = true, env = "STRATUS_PROFILE")]
+    profile: Option<PathBuf>,
+    #[command(subcommand)]
+    command: deps::DepCommand,
 }
 
 /// Options shared by every `fn` command, plus the command.
@@ -98,8 +115,13 @@ enum FnCommand {
 
 /// Runs a CLI command; prints the server's error and exits non-zero on failure.
 pub fn run(cli: Cli) -> ExitCode {
-    let Cli::Fn(args) = cli;
-    match dispatch(args) {
+    let result = match cli {
+        Cli::Fn(args) => dispatch(args),
+        Cli::Dep(args) => {
+            client(args.profile.as_deref()).and_then(|c| deps::run(&c, args.output, args.command))
+        }
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -108,11 +130,13 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
+fn client(profile: Option<&std::path::Path>) -> anyhow::Result<Client> {
+    let creds = Credentials::resolve(profile, |k| std::env::var(k).ok().filter(|v| !v.is_empty()))?;
+    Ok(Client::new(creds))
+}
+
 fn dispatch(args: FnArgs) -> anyhow::Result<()> {
-    let creds = Credentials::resolve(args.profile.as_deref(), |k| {
-        std::env::var(k).ok().filter(|v| !v.is_empty())
-    })?;
-    let client = Client::new(creds);
+    let client = client(args.profile.as_deref())?;
     let out = args.output;
     match args.command {
         FnCommand::Create(a) => manage::create(&client, out, a),
