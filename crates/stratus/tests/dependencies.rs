@@ -688,7 +688,40 @@ fn a_python_function_imports_modules_of_a_dependency() {
 
 #[test]
 fn a_nodejs_function_requires_a_package_from_node_modules() {
-    let s = Server::start(&[]);
+    node_function_uses_node_modules(&Server::start(&[]));
+}
+
+/// The process backend links the code directory into the instance directory instead of
+/// mounting it; Python and Node.js still find the dependency files.
+#[test]
+fn dependencies_work_under_the_process_sandbox() {
+    let s = Server::start(&["--sandbox", "process"]);
+    node_function_uses_node_modules(&s);
+    let c = s.client();
+    let lib = dep(
+        &c,
+        "pyproc",
+        "Python3.9",
+        &[("procmod.py", "X = 'from procmod'\n", 0o644)],
+    );
+    let py = "import procmod\n\ndef handler(event, context):\n    return procmod.X\n";
+    c.create_function(
+        &FunctionBody {
+            depend_version_list: Some(vec![lib.id]),
+            ..function_body(
+                "pyproc",
+                "Python3.9",
+                "index.handler",
+                &[("index.py", py, 0o644)],
+            )
+        },
+        |_, _| {},
+    )
+    .unwrap();
+    assert_eq!(result_of(&c, "pyproc"), json!("from procmod"));
+}
+
+fn node_function_uses_node_modules(s: &Server) {
     let c = s.client();
     let lib = dep(
         &c,
