@@ -118,7 +118,7 @@ pub struct Dependencies {
     functions: Functions,
 }
 
-/// A checked package: its bytes and the request field it came in.
+/// A checked package: its bytes and the file name it is shown under.
 struct Checked {
     bytes: Vec<u8>,
     file_name: String,
