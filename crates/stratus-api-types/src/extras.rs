@@ -99,8 +99,7 @@ const DEPENDENCY: &[(&str, Shape)] = &[
 /// responses (which clients send back on a read-modify-write) that `FunctionBody` does not
 /// model itself.
 const FIELDS: &[(&str, Shape)] = &[
-    // Request fields (sections 8.1 and 8.5).
-    ("depend_version_list", Array(&Str)),
+    // Request fields (sections 8.1 and 8.5); `depend_version_list` is modelled.
     ("func_vpc", Obj(FUNC_VPC)),
     ("gpu_memory", Int),
     ("gpu_type", Str),

@@ -92,6 +92,10 @@ pub struct FunctionBody {
     /// `v2` or `v1`.
     #[serde(default, rename = "type")]
     pub func_type: Option<String>,
+    /// Ids of the dependency versions to use (create; update config accepts it too, as a
+    /// Stratus extension). Replaces the list when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub depend_version_list: Option<Vec<String>>,
     /// Every other key (VPC, mounts, custom image, agencies, ...), echoed back.
     #[serde(flatten)]
     pub other: BTreeMap<String, Value>,
@@ -197,9 +201,9 @@ pub struct FunctionConfig {
     pub is_stateful_function: bool,
     /// Whether ephemeral storage may be set.
     pub allow_ephemeral_storage: bool,
-    /// Dependency ids.
+    /// Dependency-version ids.
     pub depend_version_list: Vec<String>,
-    /// Dependencies.
+    /// Dependencies (`Dependency` objects, the same order).
     pub dependencies: Vec<Value>,
     /// Description given at publish time.
     pub version_description: String,
@@ -246,6 +250,9 @@ pub struct FunctionCode {
     pub func_code: FuncCode,
     /// Dependency ids.
     pub depend_version_list: Vec<String>,
+    /// Dependencies (`Dependency` objects).
+    #[serde(default)]
+    pub dependencies: Vec<Value>,
     /// Scaling limits.
     pub strategy_config: StrategyConfig,
 }

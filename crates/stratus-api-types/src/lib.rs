@@ -4,6 +4,7 @@
 #![deny(missing_docs)]
 
 mod asyncs;
+mod dependency;
 mod events;
 mod extras;
 mod function;
@@ -12,6 +13,7 @@ mod triggers;
 mod versions;
 
 pub use asyncs::*;
+pub use dependency::*;
 pub use events::*;
 pub use extras::check_extra_types;
 pub use function::*;

@@ -2,7 +2,8 @@
 
 use crate::error::ApiError;
 use stratus_api_types::{
-    CodeBody, FuncCode, FunctionBody, FunctionCode, FunctionConfig, StrategyConfig,
+    CodeBody, DependencyVersion, FuncCode, FunctionBody, FunctionCode, FunctionConfig,
+    StrategyConfig,
 };
 use stratus_engine::{CodeUpload, FunctionDraft};
 use stratus_store::FunctionRecord;
@@ -96,8 +97,8 @@ pub fn config_at(rec: &FunctionRecord, region: &str, version: &str) -> FunctionC
         enable_dynamic_memory: s.enable_dynamic_memory,
         is_stateful_function: false,
         allow_ephemeral_storage: true,
-        depend_version_list: Vec::new(),
-        dependencies: Vec::new(),
+        depend_version_list: s.dependencies.iter().map(|d| d.id.clone()).collect(),
+        dependencies: dependency_objects(s),
         version_description: s.version_description.clone(),
         other,
     }
@@ -126,12 +127,39 @@ pub fn code(rec: &FunctionRecord, region: &str, base: &str) -> FunctionCode {
                 stratus_sign::encode_component(&urn.to_string())
             )),
         },
-        depend_version_list: Vec::new(),
+        depend_version_list: s.dependencies.iter().map(|d| d.id.clone()).collect(),
+        dependencies: dependency_objects(s),
         strategy_config: StrategyConfig {
             concurrency: Some(i64::from(s.strategy.max_instances)),
             concurrent_num: Some(i64::from(s.strategy.concurrent_num)),
         },
     }
+}
+
+/// The `Dependency` objects of a configuration, in the function's order.
+fn dependency_objects(s: &stratus_types::FunctionSpec) -> Vec<serde_json::Value> {
+    s.dependencies
+        .iter()
+        .map(|d| {
+            serde_json::to_value(DependencyVersion {
+                id: d.id.clone(),
+                owner: d.owner.clone(),
+                link: crate::dependencies::package_path(&d.owner, &d.dep_id, d.version),
+                runtime: d.runtime.clone(),
+                etag: d.etag.clone(),
+                size: d.size as i64,
+                name: d.name.clone(),
+                description: d.description.clone(),
+                file_name: d.file_name.clone(),
+                version: i64::from(d.version),
+                dep_id: d.dep_id.clone(),
+                last_modified: d.last_modified_ms,
+                download_link: None,
+                is_shared: None,
+            })
+            .unwrap_or_default()
+        })
+        .collect()
 }
 
 fn to_u32(field: &str, v: Option<i64>) -> Result<Option<u32>, ApiError> {
@@ -194,6 +222,7 @@ pub fn draft(body: FunctionBody) -> Result<FunctionDraft, ApiError> {
         max_instances,
         concurrent_num: to_u32("strategy_config.concurrent_num", strategy.concurrent_num)?,
         func_type: body.func_type,
+        depend_version_list: body.depend_version_list,
         extras,
     })
 }
@@ -205,6 +234,7 @@ pub fn create_upload(body: &FunctionBody) -> Option<CodeUpload> {
         code_filename: body.code_filename.clone(),
         code_url: body.code_url.clone(),
         file: body.func_code.as_ref().and_then(|c| c.file.clone()),
+        depend_version_list: None,
     })
 }
 
@@ -215,5 +245,6 @@ pub fn code_upload(body: CodeBody) -> CodeUpload {
         code_filename: body.code_filename,
         code_url: body.code_url,
         file: body.func_code.and_then(|c| c.file),
+        depend_version_list: body.depend_version_list,
     }
 }

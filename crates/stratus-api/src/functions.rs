@@ -99,7 +99,7 @@ pub(crate) fn json_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<
     parse_json(body).map_err(ApiError::bad_request)
 }
 
-fn base_url(headers: &HeaderMap) -> String {
+pub(crate) fn base_url(headers: &HeaderMap) -> String {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -130,16 +130,7 @@ pub async fn list(
     Extension(who): Extension<Principal>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<ListFunctionsResponse>, ApiError> {
-    let marker: usize = match q.get("marker").map(String::as_str) {
-        None | Some("") => 0,
-        Some(m) => m.parse().map_err(|_| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "FSS.1001",
-                format!("invalid marker {m:?}: must be a non-negative integer"),
-            )
-        })?,
-    };
+    let marker = parse_marker(q.get("marker").map(String::as_str))?;
     let maxitems = page_size(q.get("maxitems").map(String::as_str))?;
     let query = ListQuery {
         project_id: who.project_id.clone(),
@@ -162,12 +153,26 @@ pub async fn list(
     }))
 }
 
+/// A list `marker`: the offset to start at; absent or empty means 0.
+pub(crate) fn parse_marker(raw: Option<&str>) -> Result<usize, ApiError> {
+    match raw {
+        None | Some("") => Ok(0),
+        Some(m) => m.parse().map_err(|_| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "FSS.1001",
+                format!("invalid marker {m:?}: must be a non-negative integer"),
+            )
+        }),
+    }
+}
+
 /// Largest page of `list_functions`.
 const MAX_PAGE: usize = 400;
 
 /// `maxitems` as the reference defines it (section 8.3): absent, empty, `0` or more than
 /// 400 mean 400; a negative or non-numeric value is refused.
-fn page_size(raw: Option<&str>) -> Result<usize, ApiError> {
+pub(crate) fn page_size(raw: Option<&str>) -> Result<usize, ApiError> {
     let m = raw.unwrap_or("");
     if m.is_empty() {
         return Ok(MAX_PAGE);
@@ -366,7 +371,7 @@ fn export_parts(q: &HashMap<String, String>) -> Result<ExportParts, ApiError> {
     Ok(parts)
 }
 
-fn download(name: &str, bytes: Vec<u8>) -> Response {
+pub(crate) fn download(name: &str, bytes: Vec<u8>) -> Response {
     let safe: String = name
         .chars()
         .filter(|c| c.is_ascii_graphic() && *c != '"')

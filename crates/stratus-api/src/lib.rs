@@ -4,6 +4,7 @@
 mod asyncs;
 mod auth;
 mod convert;
+mod dependencies;
 mod error;
 mod events;
 mod functions;
@@ -155,6 +156,23 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/v2/{project_id}/fgs/event-templates/{name}",
             get(events::show_template),
+        )
+        .route("/v2/{project_id}/fgs/dependencies", get(dependencies::list))
+        .route(
+            "/v2/{project_id}/fgs/dependencies/version",
+            post(dependencies::create),
+        )
+        .route(
+            "/v2/{project_id}/fgs/dependencies/{depend_id}/version",
+            get(dependencies::versions),
+        )
+        .route(
+            "/v2/{project_id}/fgs/dependencies/{depend_id}/version/{version}",
+            get(dependencies::show).delete(dependencies::delete),
+        )
+        .route(
+            "/v2/{project_id}/fgs/dependencies/{depend_id}/version/{version}/package",
+            get(dependencies::package),
         )
         .fallback(error::not_found_route)
         .layer(axum::middleware::from_fn_with_state(

@@ -1,7 +1,9 @@
-//! The `stratus fn ...` commands. Reaches the server only through `stratus-client`.
+//! The `stratus fn ...` and `stratus dep ...` commands. Reaches the server only through
+//! `stratus-client`.
 
 mod asyncs;
 mod code;
+mod deps;
 mod events;
 mod invoke;
 mod manage;
@@ -22,6 +24,8 @@ pub enum Cli {
     Fn(FnArgs),
     /// Manage triggers (timers).
     Trigger(TriggerArgs),
+    /// Manage dependency packages and their versions.
+    Dep(DepArgs),
 }
 
 /// Options shared by every `trigger` command, plus the command.
@@ -35,6 +39,19 @@ pub struct TriggerArgs {
     profile: Option<PathBuf>,
     #[command(subcommand)]
     command: triggers::TriggerCommand,
+}
+
+/// Options shared by every `dep` command, plus the command.
+#[derive(Args, Debug)]
+pub struct DepArgs {
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value = "table")]
+    output: output::Format,
+    /// Credentials file (default: STRATUS_* variables, then ./stratus-data/credentials.json).
+    #[arg(long, global = true, env = "STRATUS_PROFILE")]
+    profile: Option<PathBuf>,
+    #[command(subcommand)]
+    command: deps::DepCommand,
 }
 
 /// Options shared by every `fn` command, plus the command.
@@ -179,6 +196,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Cli::Fn(args) => dispatch(args),
         Cli::Trigger(args) => client(args.profile.as_deref())
             .and_then(|c| triggers::run(&c, args.output, args.command)),
+        Cli::Dep(args) => {
+            client(args.profile.as_deref()).and_then(|c| deps::run(&c, args.output, args.command))
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -47,6 +47,10 @@ pub struct CreateArgs {
     /// Initializer timeout, seconds.
     #[arg(long)]
     initializer_timeout: Option<i64>,
+    /// Dependency version to merge into the code, NAME:VERSION (repeatable, in order:
+    /// earlier ones win a file-name clash; the function's code wins over all).
+    #[arg(long = "dep", value_name = "NAME:VERSION")]
+    deps: Vec<String>,
 }
 
 /// `fn update-config`.
@@ -75,6 +79,12 @@ pub struct UpdateArgs {
     /// Initializer timeout, seconds.
     #[arg(long)]
     initializer_timeout: Option<i64>,
+    /// Dependency versions, NAME:VERSION (repeatable); replaces the current list.
+    #[arg(long = "dep", value_name = "NAME:VERSION", conflicts_with = "no_deps")]
+    deps: Vec<String>,
+    /// Remove every dependency.
+    #[arg(long)]
+    no_deps: bool,
 }
 
 fn env_json(pairs: &[String]) -> anyhow::Result<Option<String>> {
@@ -135,6 +145,7 @@ fn summary_rows(c: &FunctionConfig) -> Vec<Vec<String>> {
                 c.initializer_handler.clone()
             },
         ),
+        row("dependencies", crate::deps::summary(&c.dependencies)),
         row("description", c.description.clone()),
         row("modified", c.last_modified.clone()),
     ]
@@ -212,6 +223,11 @@ pub fn create(client: &Client, out: Format, a: CreateArgs) -> anyhow::Result<()>
         initializer_handler: a.initializer,
         initializer_timeout: a.initializer_timeout,
         func_type: Some("v2".into()),
+        depend_version_list: if a.deps.is_empty() {
+            None
+        } else {
+            Some(crate::deps::resolve_refs(client, &a.deps)?)
+        },
         ..FunctionBody::default()
     };
     let c = client.create_function(&body, code::progress())?;
@@ -311,6 +327,13 @@ pub fn update_config(client: &Client, out: Format, a: UpdateArgs) -> anyhow::Res
         description: a.description,
         initializer_handler: a.initializer,
         initializer_timeout: a.initializer_timeout,
+        depend_version_list: if a.no_deps {
+            Some(Vec::new())
+        } else if a.deps.is_empty() {
+            None
+        } else {
+            Some(crate::deps::resolve_refs(client, &a.deps)?)
+        },
         ..FunctionBody::default()
     };
     show_config(out, &client.update_config(&a.name, &body)?);

@@ -688,6 +688,127 @@ fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
+/// Dependency packages (reference section 8.15).
+impl Client {
+    fn dep_path(dep_id: &str, tail: &str) -> String {
+        let id = stratus_sign::encode_component(dep_id);
+        format!("fgs/dependencies/{id}/version{tail}")
+    }
+
+    /// `POST fgs/dependencies/version`: a new version (version 1 of a new name).
+    pub fn create_dependency_version(
+        &self,
+        body: &CreateDependencyBody,
+        progress: impl FnMut(usize, usize),
+    ) -> Result<DependencyVersion> {
+        let bytes = Self::json_body(body)?;
+        self.call_with_progress(
+            "POST",
+            "fgs/dependencies/version",
+            &[],
+            &[],
+            Some(&bytes),
+            progress,
+        )?
+        .json()
+    }
+
+    /// `GET fgs/dependencies` with the API's query parameters (marker, maxitems, name,
+    /// runtime, dependency_type, ispublic).
+    pub fn list_dependencies(&self, query: &[(&str, String)]) -> Result<ListDependenciesResponse> {
+        self.call("GET", "fgs/dependencies", query, &[], None)?
+            .json()
+    }
+
+    /// `GET fgs/dependencies/{depend_id}/version`.
+    pub fn list_dependency_versions(
+        &self,
+        dep_id: &str,
+        marker: usize,
+        maxitems: usize,
+    ) -> Result<ListDependencyVersionsResponse> {
+        self.call(
+            "GET",
+            &Self::dep_path(dep_id, ""),
+            &[
+                ("marker", marker.to_string()),
+                ("maxitems", maxitems.to_string()),
+            ],
+            &[],
+            None,
+        )?
+        .json()
+    }
+
+    /// `GET fgs/dependencies/{depend_id}/version/{version}`.
+    pub fn get_dependency_version(&self, dep_id: &str, version: u32) -> Result<DependencyVersion> {
+        self.call(
+            "GET",
+            &Self::dep_path(dep_id, &format!("/{version}")),
+            &[],
+            &[],
+            None,
+        )?
+        .json()
+    }
+
+    /// `DELETE fgs/dependencies/{depend_id}/version/{version}`.
+    pub fn delete_dependency_version(&self, dep_id: &str, version: u32) -> Result<()> {
+        self.call(
+            "DELETE",
+            &Self::dep_path(dep_id, &format!("/{version}")),
+            &[],
+            &[],
+            None,
+        )
+        .map(|_| ())
+    }
+
+    /// The dependency with exactly this name, if the project has one.
+    pub fn find_dependency(&self, name: &str) -> Result<Option<DependencySummaryDto>> {
+        let mut marker = 0usize;
+        loop {
+            let page = self.list_dependencies(&[
+                ("name", name.to_string()),
+                ("marker", marker.to_string()),
+                ("maxitems", "400".to_string()),
+            ])?;
+            if let Some(d) = page.dependencies.iter().find(|d| d.name == name) {
+                return Ok(Some(d.clone()));
+            }
+            if page.dependencies.is_empty() || page.next_marker >= page.count {
+                return Ok(None);
+            }
+            marker = page.next_marker as usize;
+        }
+    }
+
+    /// Every version of a dependency, oldest first.
+    pub fn all_dependency_versions(&self, dep_id: &str) -> Result<Vec<DependencyVersion>> {
+        let mut all = Vec::new();
+        loop {
+            let page = self.list_dependency_versions(dep_id, all.len(), 400)?;
+            let n = page.dependencies.len();
+            all.extend(page.dependencies);
+            if n == 0 || all.len() as i64 >= page.count {
+                return Ok(all);
+            }
+        }
+    }
+
+    /// The version `version` of the dependency named `name`.
+    pub fn dependency_version_named(&self, name: &str, version: u32) -> Result<DependencyVersion> {
+        let Some(dep) = self.find_dependency(name)? else {
+            return Err(ClientError::Api {
+                status: 404,
+                code: "FSS.0404".into(),
+                msg: format!("dependency {name:?} does not exist"),
+            });
+        };
+        self.get_dependency_version(&dep.id, version)
+    }
+}
+
 struct Progress<'a, F: FnMut(usize, usize)> {
     data: &'a [u8],
     sent: usize,

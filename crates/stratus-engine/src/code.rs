@@ -19,6 +19,9 @@ pub struct CodeUpload {
     pub code_url: Option<String>,
     /// Base64 of the package, or of the source for inline code.
     pub file: Option<String>,
+    /// Dependency versions to reference from now on (update code only; a create takes
+    /// them from the configuration). `None` keeps the current ones.
+    pub depend_version_list: Option<Vec<String>>,
 }
 
 /// A checked package ready to store.
@@ -85,7 +88,7 @@ pub fn prepare(
             let Some(url) = upload.code_url.as_deref().filter(|u| !u.is_empty()) else {
                 return Err(invalid("code_url", "is required when code_type is obs"));
             };
-            download(url, allowed_hosts)?
+            download(url, allowed_hosts, "code_url", CODE_PACKAGE_MAX)?
         }
         "Custom-Image-Swr" => {
             return Err(invalid(
@@ -132,40 +135,64 @@ pub fn unpack(bytes: &[u8], dest: &std::path::Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn decode(b64: &str) -> Result<Vec<u8>, DeployError> {
-    // Base64 is 4/3 of the binary size; refuse before decoding a huge string.
-    if b64.len() as u64 > CODE_PACKAGE_MAX / 3 * 4 + 8 {
-        return Err(DeployError::TooLarge(format!(
-            "the code package exceeds {CODE_PACKAGE_MAX} bytes"
-        )));
+/// Limits of a dependency package: like code, but up to 30,000 files (guide 14.4.3)
+/// plus the directories that hold them.
+pub(crate) fn dependency_limits() -> stratus_package::Limits {
+    stratus_package::Limits {
+        max_unpacked_bytes: CODE_UNPACKED_MAX,
+        max_entries: 2 * stratus_types::dependency::FILES_MAX,
+        ..stratus_package::Limits::default()
     }
-    let cleaned: String = b64.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    base64::engine::general_purpose::STANDARD
-        .decode(cleaned.as_bytes())
-        .map_err(|e| invalid("func_code.file", format!("is not valid base64: {e}")))
 }
 
-/// Fetches a package from `code_url`. The URL is parsed as a browser would (WHATWG), so
+fn decode(b64: &str) -> Result<Vec<u8>, DeployError> {
+    decode_limited(b64, "func_code.file", CODE_PACKAGE_MAX)
+}
+
+/// Decodes the base64 in `field` into at most `max` bytes.
+pub(crate) fn decode_limited(b64: &str, field: &str, max: u64) -> Result<Vec<u8>, DeployError> {
+    // Base64 is 4/3 of the binary size; refuse before decoding a huge string.
+    let too_large = || DeployError::TooLarge(format!("the package in {field} exceeds {max} bytes"));
+    if b64.len() as u64 > max / 3 * 4 + 8 {
+        return Err(too_large());
+    }
+    let cleaned: String = b64.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(cleaned.as_bytes())
+        .map_err(|e| invalid(field, format!("is not valid base64: {e}")))?;
+    if bytes.len() as u64 > max {
+        return Err(too_large());
+    }
+    Ok(bytes)
+}
+
+/// Fetches a package of at most `max` bytes from the URL in `field` (`code_url`, or
+/// `depend_link` for dependencies). The URL is parsed as a browser would (WHATWG), so
 /// the host checked is the host connected to. With an allow-list, only its hosts are
 /// reachable; without one, names resolving to loopback, link-local (cloud metadata) or
 /// unspecified addresses are refused. The connection goes to the addresses checked, so a
 /// second DNS answer cannot swap them.
-fn download(raw: &str, allowed_hosts: &[String]) -> Result<Vec<u8>, DeployError> {
-    let url = url::Url::parse(raw)
-        .map_err(|e| invalid("code_url", format!("is not a valid URL: {e}")))?;
+pub(crate) fn download(
+    raw: &str,
+    allowed_hosts: &[String],
+    field: &str,
+    max: u64,
+) -> Result<Vec<u8>, DeployError> {
+    let url =
+        url::Url::parse(raw).map_err(|e| invalid(field, format!("is not a valid URL: {e}")))?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(invalid("code_url", "must be an http:// or https:// URL"));
+        return Err(invalid(field, "must be an http:// or https:// URL"));
     }
     let host = match url.host() {
         Some(url::Host::Domain(d)) if !d.is_empty() => d.to_string(),
         Some(url::Host::Ipv4(ip)) => ip.to_string(),
         Some(url::Host::Ipv6(ip)) => ip.to_string(),
-        _ => return Err(invalid("code_url", "has no host")),
+        _ => return Err(invalid(field, "has no host")),
     };
     let allowed = !allowed_hosts.is_empty();
     if allowed && !allowed_hosts.iter().any(|h| host_matches(h, &host)) {
         return Err(invalid(
-            "code_url",
+            field,
             format!("host {host:?} is not in the server's allowed code hosts (--code-url-hosts)"),
         ));
     }
@@ -175,17 +202,17 @@ fn download(raw: &str, allowed_hosts: &[String]) -> Result<Vec<u8>, DeployError>
         Some(url::Host::Ipv6(ip)) => vec![SocketAddr::new(ip.into(), port)],
         _ => (host.as_str(), port)
             .to_socket_addrs()
-            .map_err(|e| invalid("code_url", format!("cannot resolve host {host:?}: {e}")))?
+            .map_err(|e| invalid(field, format!("cannot resolve host {host:?}: {e}")))?
             .collect(),
     };
     if addrs.is_empty() {
-        return Err(invalid("code_url", format!("host {host:?} has no address")));
+        return Err(invalid(field, format!("host {host:?} has no address")));
     }
     if !allowed {
         for a in &addrs {
             if let Some(kind) = internal_address(a.ip()) {
                 return Err(invalid(
-                    "code_url",
+                    field,
                     format!(
                         "host {host:?} resolves to {}, a {kind} address; packages are not \
                          downloaded from loopback, link-local or unspecified addresses unless \
@@ -205,34 +232,30 @@ fn download(raw: &str, allowed_hosts: &[String]) -> Result<Vec<u8>, DeployError>
     let resp = agent
         .request_url("GET", &url)
         .call()
-        .map_err(|e| invalid("code_url", format!("download failed: {e}")))?;
+        .map_err(|e| invalid(field, format!("download failed: {e}")))?;
     if !(200..300).contains(&resp.status()) {
         return Err(invalid(
-            "code_url",
+            field,
             format!(
                 "download failed: the server answered HTTP {} (redirects are not followed)",
                 resp.status()
             ),
         ));
     }
-    let too_large = || {
-        DeployError::TooLarge(format!(
-            "the package at code_url exceeds {CODE_PACKAGE_MAX} bytes"
-        ))
-    };
+    let too_large = || DeployError::TooLarge(format!("the package at {field} exceeds {max} bytes"));
     if resp
         .header("content-length")
         .and_then(|n| n.trim().parse::<u64>().ok())
-        .is_some_and(|n| n > CODE_PACKAGE_MAX)
+        .is_some_and(|n| n > max)
     {
         return Err(too_large());
     }
     let mut bytes = Vec::new();
     resp.into_reader()
-        .take(CODE_PACKAGE_MAX + 1)
+        .take(max + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| invalid("code_url", format!("download failed: {e}")))?;
-    if bytes.len() as u64 > CODE_PACKAGE_MAX {
+        .map_err(|e| invalid(field, format!("download failed: {e}")))?;
+    if bytes.len() as u64 > max {
         return Err(too_large());
     }
     Ok(bytes)
@@ -368,7 +391,7 @@ mod tests {
 
     fn refusal(url: &str, hosts: &[&str]) -> String {
         let hosts: Vec<String> = hosts.iter().map(|h| h.to_string()).collect();
-        match download(url, &hosts) {
+        match download(url, &hosts, "code_url", CODE_PACKAGE_MAX) {
             Err(DeployError::Invalid(i)) if i.field == "code_url" => i.message,
             Err(e) => format!("other error: {e}"),
             Ok(_) => "downloaded".into(),

@@ -55,6 +55,9 @@ pub struct FunctionDraft {
     pub concurrent_num: Option<u32>,
     /// `v2` / `v1`.
     pub func_type: Option<String>,
+    /// Ids of the dependency versions to merge into the code view; replaces the list when
+    /// given.
+    pub depend_version_list: Option<Vec<String>>,
     /// Fields echoed back but not acted upon.
     pub extras: BTreeMap<String, serde_json::Value>,
 }
@@ -154,8 +157,13 @@ impl Functions {
             extras: BTreeMap::new(),
             last_modified: now_rfc3339(),
             version_description: String::new(),
+            dependencies: Vec::new(),
         };
         apply(&mut spec, &draft)?;
+        if let Some(ids) = &draft.depend_version_list {
+            spec.dependencies =
+                crate::dependencies::resolve(&*self.store, project_id, &spec.runtime, ids).await?;
+        }
         spec.validate()?;
         self.check_extras(&spec)?;
         // Refuse a taken name or a full project before any code is fetched or stored. The
@@ -268,8 +276,21 @@ impl Functions {
         draft: FunctionDraft,
     ) -> Result<Arc<FunctionRecord>, DeployError> {
         let mut current = self.get(key).await?;
+        // The runtime cannot change, so the references are checked once for all attempts.
+        let dependencies = match &draft.depend_version_list {
+            Some(ids) => Some(
+                crate::dependencies::resolve(
+                    &*self.store,
+                    &key.project_id,
+                    &current.latest.runtime,
+                    ids,
+                )
+                .await?,
+            ),
+            None => None,
+        };
         for _ in 0..UPDATE_ATTEMPTS {
-            let spec = self.reconfigured(&current.latest, &draft)?;
+            let spec = self.reconfigured(&current.latest, &draft, dependencies.as_deref())?;
             match self.store.update_latest(key, &spec, current.revision).await {
                 Ok(rec) => return Ok(self.remember(rec)),
                 Err(StoreError::Stale { .. }) => current = self.reload(key).await?,
@@ -289,6 +310,7 @@ impl Functions {
         &self,
         current: &FunctionSpec,
         draft: &FunctionDraft,
+        dependencies: Option<&[stratus_types::DependencyRef]>,
     ) -> Result<FunctionSpec, DeployError> {
         let immutable = [
             (
@@ -319,6 +341,9 @@ impl Functions {
         }
         let mut spec = current.clone();
         apply(&mut spec, draft)?;
+        if let Some(d) = dependencies {
+            spec.dependencies = d.to_vec();
+        }
         spec.last_modified = now_rfc3339();
         spec.validate()?;
         self.check_extras(&spec)?;
@@ -367,6 +392,13 @@ impl Functions {
     ) -> Result<Arc<FunctionRecord>, DeployError> {
         let mut current = self.get(key).await?;
         let runtime = current.latest.runtime()?;
+        let dependencies = match &upload.depend_version_list {
+            Some(ids) => Some(
+                crate::dependencies::resolve(&*self.store, &key.project_id, runtime.id(), ids)
+                    .await?,
+            ),
+            None => None,
+        };
         let package = self
             .prepare(&runtime, &current.latest.handler, upload)
             .await?;
@@ -375,6 +407,9 @@ impl Functions {
         for _ in 0..UPDATE_ATTEMPTS {
             let mut spec = current.latest.clone();
             spec.code = code.clone();
+            if let Some(d) = &dependencies {
+                spec.dependencies = d.clone();
+            }
             spec.last_modified = now_rfc3339();
             outcome = self.store.update_latest(key, &spec, current.revision).await;
             match &outcome {
@@ -501,9 +536,18 @@ impl Functions {
         &self,
         package: code::Package,
     ) -> Result<stratus_types::CodeInfo, DeployError> {
-        use sha2::Digest;
         let mut info = package.info;
-        let digest = hex::encode(sha2::Sha256::digest(&package.bytes));
+        info.sha256 = self.put_blob(package.bytes).await?;
+        Ok(info)
+    }
+
+    /// Writes a blob (a code or dependency package) and marks it pending; returns its
+    /// SHA-256. Every successful call is followed by one `settle_blob` once the row naming
+    /// the blob is committed or refused. Pending blobs are shared by functions and
+    /// dependencies, so neither deletes a blob the other is about to reference.
+    pub(crate) async fn put_blob(&self, bytes: Vec<u8>) -> Result<String, DeployError> {
+        use sha2::Digest;
+        let digest = hex::encode(sha2::Sha256::digest(&bytes));
         *self
             .pending_blobs
             .lock()
@@ -512,11 +556,8 @@ impl Functions {
             .or_default() += 1;
         // The blob is durable before the row that names it is committed, so a crash
         // never leaves a function without its code.
-        match self.blobs.put(package.bytes).await {
-            Ok(stored) if stored == digest => {
-                info.sha256 = stored;
-                Ok(info)
-            }
+        match self.blobs.put(bytes).await {
+            Ok(stored) if stored == digest => Ok(stored),
             Ok(stored) => {
                 self.settle_blob(&digest, false).await;
                 Err(
@@ -531,10 +572,38 @@ impl Functions {
         }
     }
 
+    /// Reads a stored blob; a missing one is an internal error (rows name only stored
+    /// blobs).
+    pub(crate) async fn blob(&self, digest: &str) -> Result<Vec<u8>, DeployError> {
+        self.blobs.get(digest).await?.ok_or_else(|| {
+            DeployError::Internal(anyhow::anyhow!(
+                "blob {digest} is missing from the blob store"
+            ))
+        })
+    }
+
+    /// After a row naming `digest` was deleted: deletes the blob unless a write is about
+    /// to reference it or a row still does.
+    pub(crate) async fn release_blob(&self, digest: &str) {
+        let pending = self.pending_blobs.lock().await;
+        if pending.contains_key(digest) {
+            return;
+        }
+        match self.store.referenced_blobs().await {
+            Ok(used) if !used.iter().any(|d| d == digest) => {
+                if let Err(e) = self.blobs.delete(digest).await {
+                    tracing::warn!("delete unused blob {digest}: {e:#}");
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!("check blob {digest}: {e:#}"),
+        }
+    }
+
     /// Ends one pending use of a blob; `committed` tells whether a row naming it was
-    /// written. When the use was the last one, its write was refused and no function
+    /// written. When the use was the last one, its write was refused and no row
     /// references the blob, the blob is deleted.
-    async fn settle_blob(&self, digest: &str, committed: bool) {
+    pub(crate) async fn settle_blob(&self, digest: &str, committed: bool) {
         let mut pending = self.pending_blobs.lock().await;
         match pending.get_mut(digest) {
             Some(n) if *n > 1 => {

@@ -401,9 +401,15 @@ impl Invoker {
         pool: &Arc<PoolEntry>,
     ) -> Result<Arc<Instance>, StartFailure> {
         let inner = &self.inner;
+        let dependencies: Vec<String> = record
+            .latest
+            .dependencies
+            .iter()
+            .map(|d| d.sha256.clone())
+            .collect();
         let code_dir = inner
             .materializer
-            .code_dir(&record.latest.code.sha256)
+            .view_dir(&record.latest.code.sha256, &dependencies)
             .await
             .map_err(|e| StartFailure {
                 cause: Cause::SystemError,

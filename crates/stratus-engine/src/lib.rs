@@ -6,6 +6,7 @@
 mod bridge;
 mod code;
 mod config;
+mod dependencies;
 mod error;
 mod event_templates;
 mod function_templates;
@@ -24,6 +25,7 @@ mod versions;
 
 pub use code::{CodeUpload, ExportContents};
 pub use config::EngineConfig;
+pub use dependencies::{Dependencies, DependencyError, DependencyUpload};
 pub use error::{DeployError, InvokeError};
 pub use event_templates::{event_template, EventTemplate, EVENT_TEMPLATES};
 pub use function_templates::{
@@ -59,6 +61,8 @@ pub struct Engine {
     pub triggers: Triggers,
     /// Saved test events.
     pub test_events: TestEvents,
+    /// Dependency packages.
+    pub dependencies: Dependencies,
 }
 
 impl Engine {
@@ -96,9 +100,11 @@ impl Engine {
         .await?;
         let timer = triggers::timer::TimerKind::start(queue.clone(), &config.region);
         let triggers = Triggers::start(store.clone(), invoker.clone(), vec![timer]).await?;
+        let dependencies = Dependencies::new(config.clone(), store.clone(), functions.clone());
         Ok(Engine {
             triggers,
             test_events: TestEvents::new(store.clone(), functions.clone()),
+            dependencies,
             functions,
             invoker,
             logs: Logs::new(store),

@@ -113,6 +113,12 @@ impl Manifest {
         }
     }
 
+    /// The paths of every file and symlink of the archive (directories left out),
+    /// normalised and `/`-separated, in name order.
+    pub fn files(&self) -> Vec<String> {
+        self.tree.leaves()
+    }
+
     /// Whether `path` is a regular file with at least one execute bit set,
     /// following symlinks of the archive (so a `bootstrap` symlink to an
     /// executable counts). Directories and missing paths are not executable.

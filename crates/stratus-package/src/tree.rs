@@ -194,6 +194,13 @@ impl Tree {
         Ok(())
     }
 
+    /// Paths of every file and symlink (not directories), `/`-separated, in name order.
+    pub(crate) fn leaves(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        collect_leaves(&self.root, &mut Vec::new(), &mut out);
+        out
+    }
+
     /// All directories with their modes, parents before children.
     pub(crate) fn dirs(&self) -> Vec<(Vec<&str>, u32)> {
         let mut out = Vec::new();
@@ -297,6 +304,21 @@ fn collect_symlinks<'a>(
             }
             Node::File { .. } => {}
         }
+    }
+}
+
+fn collect_leaves<'a>(
+    dir: &'a BTreeMap<String, Node>,
+    path: &mut Vec<&'a str>,
+    out: &mut Vec<String>,
+) {
+    for (name, node) in dir {
+        path.push(name);
+        match node {
+            Node::Dir { children, .. } => collect_leaves(children, path, out),
+            Node::File { .. } | Node::Symlink { .. } => out.push(path.join("/")),
+        }
+        path.pop();
     }
 }
 

@@ -107,6 +107,10 @@ fn round_trip_keeps_modes_and_symlinks() {
     assert!(manifest.contains("./lib/data/"));
     assert!(manifest.contains("run"));
     assert!(!manifest.contains("missing"));
+    assert_eq!(
+        manifest.files(),
+        ["bootstrap", "lib/up", "lib/util.py", "readonly.txt", "run"]
+    );
     assert!(manifest.is_executable("bootstrap"));
     assert!(manifest.is_executable("run"), "symlink to an executable");
     assert!(manifest.is_executable("lib/up"));

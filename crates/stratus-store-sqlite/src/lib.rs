@@ -11,17 +11,45 @@ use std::sync::{Arc, Mutex};
 use stratus_store::*;
 use stratus_types::FunctionSpec;
 
+mod dependencies;
 mod events;
 mod queue;
 mod triggers;
 mod versions;
 
-const MIGRATIONS: &[&str] = &[
-    include_str!("../migrations/0001_init.sql"),
-    include_str!("../migrations/0002_async.sql"),
-    include_str!("../migrations/0003_versions.sql"),
-    include_str!("../migrations/0004_triggers.sql"),
-    include_str!("../migrations/0005_test_events.sql"),
+/// Schema changes in the order they are applied, each named by its file. The list order
+/// decides, and every migration applied is recorded by name in `schema_migrations`, so a
+/// migration placed before others already applied still runs once. Each migration must
+/// therefore stand on its own (not rely on a later one).
+const MIGRATIONS: &[(&str, &str)] = &[
+    ("0001_init", include_str!("../migrations/0001_init.sql")),
+    ("0002_async", include_str!("../migrations/0002_async.sql")),
+    (
+        "0003_versions",
+        include_str!("../migrations/0003_versions.sql"),
+    ),
+    (
+        "0004_triggers",
+        include_str!("../migrations/0004_triggers.sql"),
+    ),
+    (
+        "0005_test_events",
+        include_str!("../migrations/0005_test_events.sql"),
+    ),
+    (
+        "0006_dependencies",
+        include_str!("../migrations/0006_dependencies.sql"),
+    ),
+];
+
+/// The migrations that existed while `PRAGMA user_version` was the only record of what
+/// had been applied (the first N of this list at that time).
+const COUNTED_MIGRATIONS: &[&str] = &[
+    "0001_init",
+    "0002_async",
+    "0003_versions",
+    "0004_triggers",
+    "0005_test_events",
 ];
 
 /// SQLite-backed `Store`.
@@ -67,12 +95,54 @@ impl SqliteStore {
 }
 
 fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
-    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-        let tx = conn.transaction()?;
-        tx.execute_batch(sql)
-            .with_context(|| format!("migration {}", i + 1))?;
-        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let has_ledger: bool = tx.query_row(
+        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'",
+        [],
+        |r| r.get::<_, i64>(0).map(|n| n > 0),
+    )?;
+    if !has_ledger {
+        tx.execute_batch(
+            "CREATE TABLE schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)",
+        )?;
+        // A database from before the ledger counted its migrations in user_version.
+        let counted: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let counted = usize::try_from(counted).unwrap_or(0);
+        if counted > COUNTED_MIGRATIONS.len() {
+            anyhow::bail!(
+                "the database is at schema version {counted}, written by a build with \
+                 migrations this one does not know"
+            );
+        }
+        for name in &COUNTED_MIGRATIONS[..counted] {
+            tx.execute(
+                "INSERT INTO schema_migrations (name, applied_at) VALUES (?1, ?2)",
+                params![name, now()],
+            )?;
+        }
+    }
+    tx.commit()?;
+    for (name, sql) in MIGRATIONS {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let applied: bool = tx.query_row(
+            "SELECT COUNT(*) FROM schema_migrations WHERE name = ?1",
+            params![name],
+            |r| r.get::<_, i64>(0).map(|n| n > 0),
+        )?;
+        if !applied {
+            tx.execute_batch(sql)
+                .with_context(|| format!("migration {name}"))?;
+            tx.execute(
+                "INSERT INTO schema_migrations (name, applied_at) VALUES (?1, ?2)",
+                params![name, now()],
+            )?;
+            // user_version keeps counting only the migrations that existed when it was
+            // the record, so a build that still reads it neither re-runs those nor
+            // mistakes a later migration of this list for one of its own.
+            if let Some(i) = COUNTED_MIGRATIONS.iter().position(|m| m == name) {
+                tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+            }
+        }
         tx.commit()?;
     }
     Ok(())
@@ -228,6 +298,7 @@ impl Store for SqliteStore {
                     spec.name, spec.package
                 )));
             }
+            dependencies::check_references(&tx, &project_id, &spec)?;
             let id = uuid::Uuid::new_v4().to_string();
             let created = now();
             tx.execute(
@@ -339,6 +410,7 @@ impl Store for SqliteStore {
                     current: revision,
                 });
             }
+            dependencies::check_references(&tx, &key.project_id, &spec)?;
             tx.execute(
                 "UPDATE functions SET revision = ?2 WHERE id = ?1",
                 params![id, revision + 1],
@@ -381,7 +453,7 @@ impl Store for SqliteStore {
     async fn referenced_blobs(&self) -> StoreResult<Vec<String>> {
         self.run(|c| {
             let mut stmt = c
-                .prepare("SELECT DISTINCT code_sha256 FROM function_versions")
+                .prepare("SELECT code_sha256 FROM function_versions UNION SELECT sha256 FROM dependency_versions")
                 .map_err(internal)?;
             let rows = stmt
                 .query_map([], |r| r.get::<_, String>(0))
@@ -583,5 +655,7 @@ impl Store for SqliteStore {
     }
 }
 
+#[cfg(test)]
+mod dependency_tests;
 #[cfg(test)]
 mod tests;

@@ -4,7 +4,7 @@ use super::*;
 use std::collections::BTreeMap;
 use stratus_types::{CodeInfo, Strategy};
 
-fn spec(name: &str) -> FunctionSpec {
+pub(crate) fn spec(name: &str) -> FunctionSpec {
     FunctionSpec {
         name: name.into(),
         package: "default".into(),
@@ -30,10 +30,11 @@ fn spec(name: &str) -> FunctionSpec {
         extras: BTreeMap::new(),
         last_modified: String::new(),
         version_description: String::new(),
+        dependencies: Vec::new(),
     }
 }
 
-fn key(name: &str) -> FunctionKey {
+pub(crate) fn key(name: &str) -> FunctionKey {
     FunctionKey {
         project_id: "p1".into(),
         package: "default".into(),
@@ -41,7 +42,7 @@ fn key(name: &str) -> FunctionKey {
     }
 }
 
-async fn open() -> (tempfile::TempDir, SqliteStore) {
+pub(crate) async fn open() -> (tempfile::TempDir, SqliteStore) {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&dir.path().join("stratus.db")).unwrap();
     store.ensure_project("p1").await.unwrap();

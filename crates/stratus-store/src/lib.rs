@@ -1,9 +1,12 @@
-//! Storage interfaces: the metadata `Store` (projects, keys, functions, logs, test
-//! events) and the content-addressed `BlobStore` for code packages. No SQL here;
-//! backends live in `stratus-store-*` crates. `LocalBlobStore` is the embedded blob backend.
+//! Storage interfaces: the metadata `Store` (projects, keys, functions, versions,
+//! aliases, triggers, the async queue, logs, and through `TestEventStore` and
+//! `DependencyStore` test events and dependency packages) and the content-addressed
+//! `BlobStore` for code and dependency packages. No SQL here; backends live in
+//! `stratus-store-*` crates. `LocalBlobStore` is the embedded blob backend.
 #![deny(missing_docs)]
 
 mod blob;
+mod dependencies;
 mod events;
 mod queue;
 mod records;
@@ -11,6 +14,7 @@ mod triggers;
 mod versions;
 
 pub use blob::{BlobStore, LocalBlobStore};
+pub use dependencies::*;
 pub use events::{TestEventRecord, TestEventStore};
 pub use queue::*;
 pub use records::*;
@@ -51,7 +55,7 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// Metadata store. Every method is one transaction. Test events are in their own trait
 /// (`TestEventStore`), which every store implements too.
 #[async_trait]
-pub trait Store: TestEventStore + Send + Sync + 'static {
+pub trait Store: TestEventStore + DependencyStore + Send + Sync + 'static {
     /// Creates the project if it does not exist.
     async fn ensure_project(&self, project_id: &str) -> StoreResult<()>;
     /// Inserts an access key if its id is unknown; an existing key is left untouched.
@@ -61,8 +65,9 @@ pub trait Store: TestEventStore + Send + Sync + 'static {
     /// The first root access key, if the store was initialised before.
     async fn root_access_key(&self) -> StoreResult<Option<AccessKey>>;
 
-    /// Creates a function with its `latest` version; `Conflict` when the name is taken,
-    /// `Quota` when the project already has `max_functions`.
+    /// Creates a function with its `latest` version; `Conflict` when the name is taken or
+    /// a dependency version the spec references no longer exists, `Quota` when the
+    /// project already has `max_functions`.
     async fn create_function(
         &self,
         project_id: &str,
@@ -75,7 +80,8 @@ pub trait Store: TestEventStore + Send + Sync + 'static {
     async fn list_functions(&self, query: &ListQuery) -> StoreResult<(Vec<FunctionRecord>, usize)>;
     /// Replaces the `latest` configuration and bumps the revision, in one transaction and
     /// only if the function is still at `expected_revision` (compare-and-set); `Stale`
-    /// otherwise, `NotFound` when it is gone. The spec keeps the key's package and name.
+    /// otherwise, `NotFound` when it is gone, `Conflict` when a dependency version the
+    /// spec references no longer exists. The spec keeps the key's package and name.
     async fn update_latest(
         &self,
         key: &FunctionKey,
@@ -84,7 +90,8 @@ pub trait Store: TestEventStore + Send + Sync + 'static {
     ) -> StoreResult<FunctionRecord>;
     /// Deletes a function with everything it owns.
     async fn delete_function(&self, key: &FunctionKey) -> StoreResult<()>;
-    /// Every code blob digest still referenced, for garbage collection.
+    /// Every blob digest still referenced (code packages of function versions and
+    /// dependency packages), for garbage collection.
     async fn referenced_blobs(&self) -> StoreResult<Vec<String>>;
 
     /// Appends log lines (one transaction per batch).

@@ -1,5 +1,6 @@
 //! The stored configuration of one function version.
 
+use crate::dependency::DependencyRef;
 use crate::error::{Invalid, InvalidResult};
 use crate::limits::*;
 use crate::runtime::Runtime;
@@ -115,6 +116,10 @@ pub struct FunctionSpec {
     pub last_modified: String,
     /// Description given when this version was published.
     pub version_description: String,
+    /// Dependency versions merged into the code view, in the order given (earlier ones
+    /// win a file-name clash with later ones; the function's own code wins over all).
+    #[serde(default)]
+    pub dependencies: Vec<DependencyRef>,
 }
 
 impl FunctionSpec {
@@ -170,6 +175,16 @@ impl FunctionSpec {
             EPHEMERAL_STORAGE_RANGE,
         )?;
         self.strategy.validate()?;
+        let max = crate::dependency::PER_FUNCTION_MAX;
+        if self.dependencies.len() > max {
+            return Err(Invalid::field(
+                "depend_version_list",
+                format!(
+                    "{} dependency versions given; a function may reference at most {max}",
+                    self.dependencies.len()
+                ),
+            ));
+        }
         Ok(())
     }
 
@@ -225,6 +240,7 @@ mod tests {
             extras: BTreeMap::new(),
             last_modified: String::new(),
             version_description: String::new(),
+            dependencies: Vec::new(),
         }
     }
 

@@ -5,6 +5,7 @@
 //! them as JSON; the FunctionGraph wire format lives in `stratus-api-types`.
 #![deny(missing_docs)]
 
+pub mod dependency;
 pub mod env;
 pub mod error;
 pub mod function;
@@ -13,6 +14,7 @@ pub mod name;
 pub mod runtime;
 pub mod urn;
 
+pub use dependency::DependencyRef;
 pub use error::{Invalid, InvalidResult};
 pub use function::{CodeInfo, FunctionSpec, Strategy};
 pub use runtime::{Runtime, RuntimeKind};

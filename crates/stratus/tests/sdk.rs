@@ -93,3 +93,11 @@ fn official_sdk_manages_test_events() {
     let (ok, out) = run_script(&s, &script);
     assert!(ok, "{out}\nserver log:\n{}", s.stderr.lock().unwrap());
 }
+
+#[test]
+fn official_sdk_manages_dependency_versions() {
+    let s = Server::start(&[]);
+    let script = repo_root().join("crates/stratus/tests/sdk/dependencies_sdk.py");
+    let (ok, out) = run_script(&s, &script);
+    assert!(ok, "{out}\nserver log:\n{}", s.stderr.lock().unwrap());
+}
