@@ -276,6 +276,7 @@ mod tests {
             extras: Default::default(),
             last_modified: String::new(),
             version_description: String::new(),
+            dependencies: Default::default(),
         }
     }
 }
