@@ -281,6 +281,61 @@ impl Invoker {
         result
     }
 
+    /// Keeps `n` reserved instances of (`record`, `version`) at the configured memory:
+    /// starts missing ones (initialized, idle, never reaped) and releases extra ones.
+    /// Returns how many are reserved now.
+    pub async fn keep_reserved(
+        &self,
+        record: &Arc<FunctionRecord>,
+        version: &str,
+        n: usize,
+    ) -> usize {
+        let inner = &self.inner;
+        if inner.shutting_down.load(Ordering::Acquire) {
+            return 0;
+        }
+        let spec = &record.latest;
+        if spec.strategy.max_instances == 0 {
+            return 0;
+        }
+        let limits = PoolLimits {
+            max_instances: u32::try_from(spec.strategy.max_instances).ok(),
+            per_instance: spec.strategy.concurrent_num,
+        };
+        let key = PoolKey {
+            function_id: record.id.clone(),
+            version: version.to_string(),
+            memory_mb: spec.memory_size,
+        };
+        let pool = inner.pools.entry(key, record.revision, limits);
+        let have = pool.reserved_count();
+        if have > n {
+            pool.unreserve(have - n);
+            return n;
+        }
+        for _ in have..n {
+            if pool.crash_loop().is_some() || !pool.begin_reserved_start() {
+                break;
+            }
+            match self
+                .cold_start(record, version, spec.memory_size, &pool)
+                .await
+            {
+                Ok(i) => {
+                    pool.note_start(None);
+                    pool.started_reserved(i);
+                }
+                Err(f) => {
+                    tracing::warn!(function = %spec.name, version, "reserved instance failed to start: {}", f.message);
+                    pool.note_start(Some(&f));
+                    pool.start_failed();
+                    break;
+                }
+            }
+        }
+        pool.reserved_count()
+    }
+
     /// The function and version a URN names in a project, without invoking it.
     pub async fn target(
         &self,

@@ -18,6 +18,7 @@ mod materialize;
 mod mounts;
 mod pools;
 mod queue;
+mod reserved;
 mod shims;
 mod test_events;
 mod triggers;
@@ -36,6 +37,7 @@ pub use invoke::{FunctionError, InvokeRequest, InvokeResult, InvokeType, Invoker
 pub use logs::{LogSink, Logs};
 pub use queue::policy::{AsyncPolicy, Destination, DestinationInput, PolicyInput};
 pub use queue::{qualifier_text, AsyncConfig, AsyncQueue, CancelError};
+pub use reserved::{CronPolicy, Reserved, ReservedConfig, ReservedInput, ReservedPolicy};
 pub use test_events::{check_content as check_test_event_content, TestEventError, TestEvents};
 pub use triggers::{TriggerInput, TriggerKind, Triggers, ACTIVE, DISABLED};
 pub use versions::{AliasInput, Catalog, Published, Versions};
@@ -63,6 +65,8 @@ pub struct Engine {
     pub test_events: TestEvents,
     /// Dependency packages.
     pub dependencies: Dependencies,
+    /// Reserved instances.
+    pub reserved: Reserved,
 }
 
 impl Engine {
@@ -101,7 +105,15 @@ impl Engine {
         let timer = triggers::timer::TimerKind::start(queue.clone(), &config.region);
         let triggers = Triggers::start(store.clone(), invoker.clone(), vec![timer]).await?;
         let dependencies = Dependencies::new(config.clone(), store.clone(), functions.clone());
+        let reserved = Reserved::start(
+            store.clone(),
+            invoker.clone(),
+            versions.clone(),
+            &config.region,
+        )
+        .await?;
         Ok(Engine {
+            reserved,
             triggers,
             test_events: TestEvents::new(store.clone(), functions.clone()),
             dependencies,

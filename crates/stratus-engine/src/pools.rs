@@ -65,6 +65,28 @@ impl PoolEntry {
         self.freed.notify_waiters();
     }
 
+    pub fn reserved_count(&self) -> usize {
+        self.lock().reserved_count()
+    }
+
+    pub fn begin_reserved_start(&self) -> bool {
+        self.lock().begin_reserved_start()
+    }
+
+    pub fn started_reserved(&self, instance: Arc<Instance>) {
+        let id = instance.id;
+        self.instances
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id, instance);
+        self.lock().started_reserved(id, Instant::now());
+        self.freed.notify_waiters();
+    }
+
+    pub fn unreserve(&self, n: usize) {
+        self.lock().unreserve(n);
+    }
+
     pub fn stop_waiting(&self) {
         self.lock().stop_waiting();
     }

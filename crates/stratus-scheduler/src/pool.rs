@@ -106,6 +106,49 @@ impl Pool {
         });
     }
 
+    /// Instances kept as reserved (warm whatever the load, never reaped when idle).
+    pub fn reserved_count(&self) -> usize {
+        self.slots.iter().filter(|s| s.reserved).count()
+    }
+
+    /// Reserves a start of a reserved instance if max instances allows one more; finish
+    /// it with `started_reserved` or `start_failed`.
+    pub fn begin_reserved_start(&mut self) -> bool {
+        let total = self.slots.len() as u32 + self.starting;
+        match self.limits.max_instances {
+            Some(max) if total >= max => false,
+            _ => {
+                self.starting += 1;
+                true
+            }
+        }
+    }
+
+    /// A reserved start produced instance `id`, idle and reserved.
+    pub fn started_reserved(&mut self, id: u64, now: Instant) {
+        self.starting = self.starting.saturating_sub(1);
+        self.slots.push(Slot {
+            id,
+            in_flight: 0,
+            last_used: now,
+            reserved: true,
+        });
+    }
+
+    /// Makes `n` reserved instances ordinary again (idle ones first); idle reaping then
+    /// releases them.
+    pub fn unreserve(&mut self, n: usize) {
+        let mut left = n;
+        for busy in [false, true] {
+            for s in self.slots.iter_mut() {
+                if left > 0 && s.reserved && (s.in_flight > 0) == busy {
+                    s.reserved = false;
+                    left -= 1;
+                }
+            }
+        }
+    }
+
     /// A request that got `Wait` stops waiting (the start it waited for has ended).
     pub fn stop_waiting(&mut self) {
         self.waiting = self.waiting.saturating_sub(1);
@@ -248,6 +291,36 @@ mod tests {
         assert_eq!(p.acquire(t), Acquire::Start);
         p.stop_waiting();
         assert_eq!(p.acquire(t), Acquire::Wait);
+    }
+
+    #[test]
+    fn reserved_instances_take_requests_first_and_stay_when_idle() {
+        let t0 = Instant::now();
+        let mut p = pool(Some(3), 1);
+        assert_eq!(p.acquire(t0), Acquire::Start);
+        p.started(1, t0);
+        p.release(1, t0);
+        assert!(p.begin_reserved_start());
+        p.started_reserved(2, t0);
+        assert!(p.begin_reserved_start());
+        p.started_reserved(3, t0);
+        assert!(
+            !p.begin_reserved_start(),
+            "max instances counts reserved ones"
+        );
+        assert_eq!(p.reserved_count(), 2);
+        // Requests go to reserved instances first.
+        assert!(matches!(p.acquire(t0), Acquire::Use(2) | Acquire::Use(3)));
+        let later = t0 + Duration::from_secs(600);
+        assert_eq!(p.take_idle(later, Duration::from_secs(60)), vec![1]);
+        p.unreserve(1);
+        assert_eq!(p.reserved_count(), 1);
+        assert_eq!(
+            p.take_idle(later, Duration::from_secs(60)).len(),
+            1,
+            "the idle unreserved one goes"
+        );
+        assert_eq!(p.size().0, 1);
     }
 
     #[test]

@@ -40,6 +40,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0006_dependencies",
         include_str!("../migrations/0006_dependencies.sql"),
     ),
+    (
+        "0007_reserved",
+        include_str!("../migrations/0007_reserved.sql"),
+    ),
 ];
 
 /// The migrations that existed while `PRAGMA user_version` was the only record of what
@@ -607,6 +611,74 @@ impl Store for SqliteStore {
 
     async fn triggers(&self) -> StoreResult<Vec<TriggerRecord>> {
         self.run(triggers::all).await
+    }
+
+    async fn put_reserved(
+        &self,
+        function_id: &str,
+        qualifier: &str,
+        config: &str,
+    ) -> StoreResult<String> {
+        let (f, q, cfg) = (
+            function_id.to_string(),
+            qualifier.to_string(),
+            config.to_string(),
+        );
+        self.run(move |c| {
+            let tx = c.transaction().map_err(internal)?;
+            let exists = tx
+                .query_row("SELECT 1 FROM functions WHERE id = ?1", [&f], |_| Ok(()))
+                .optional()
+                .map_err(internal)?
+                .is_some();
+            if !exists {
+                return Err(StoreError::NotFound);
+            }
+            let t = now();
+            tx.execute(
+                "INSERT INTO reserved_configs (function_id, qualifier, config, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4) ON CONFLICT (function_id, qualifier) \
+                 DO UPDATE SET config = excluded.config, updated_at = excluded.updated_at",
+                params![f, q, cfg, t],
+            )
+            .map_err(internal)?;
+            tx.commit().map_err(internal)?;
+            Ok(t)
+        })
+        .await
+    }
+
+    async fn delete_reserved(&self, function_id: &str, qualifier: &str) -> StoreResult<()> {
+        let (f, q) = (function_id.to_string(), qualifier.to_string());
+        self.run(move |c| {
+            let n = c
+                .execute(
+                    "DELETE FROM reserved_configs WHERE function_id = ?1 AND qualifier = ?2",
+                    params![f, q],
+                )
+                .map_err(internal)?;
+            if n == 0 {
+                return Err(StoreError::NotFound);
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn reserved_configs(&self) -> StoreResult<Vec<(String, String, String, String)>> {
+        self.run(|c| {
+            let mut st = c
+                .prepare(
+                    "SELECT function_id, qualifier, config, updated_at FROM reserved_configs \
+                     ORDER BY rowid",
+                )
+                .map_err(internal)?;
+            let rows = st
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+                .map_err(internal)?;
+            rows.collect::<Result<_, _>>().map_err(internal)
+        })
+        .await
     }
 
     async fn async_apply(&self, ops: Vec<AsyncOp>) -> StoreResult<()> {

@@ -139,6 +139,19 @@ pub trait Store: TestEventStore + DependencyStore + Send + Sync + 'static {
     /// Every trigger, in order of creation (loaded once at start).
     async fn triggers(&self) -> StoreResult<Vec<TriggerRecord>>;
 
+    /// Creates or replaces the reserved-instance policy of a function qualifier (JSON as
+    /// the engine defines it); `NotFound` without the function.
+    async fn put_reserved(
+        &self,
+        function_id: &str,
+        qualifier: &str,
+        config: &str,
+    ) -> StoreResult<String>;
+    /// Removes a reserved-instance policy; `NotFound` when there is none.
+    async fn delete_reserved(&self, function_id: &str, qualifier: &str) -> StoreResult<()>;
+    /// Every reserved-instance policy: (function id, qualifier, JSON, update time).
+    async fn reserved_configs(&self) -> StoreResult<Vec<(String, String, String, String)>>;
+
     /// Applies a batch of queue changes in one durable transaction (group commit). Changes
     /// to requests that no longer exist (their function was deleted) are skipped.
     async fn async_apply(&self, ops: Vec<AsyncOp>) -> StoreResult<()>;
