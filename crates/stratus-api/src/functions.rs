@@ -407,6 +407,7 @@ pub async fn delete(
     state.engine.queue.forget_function(&rec.id);
     state.engine.versions.forget(&rec.id);
     state.engine.triggers.forget_function(&rec.id);
+    state.engine.reserved.forget_function(&rec.id);
     Ok(StatusCode::NO_CONTENT)
 }
 

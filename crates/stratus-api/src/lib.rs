@@ -11,6 +11,7 @@ mod functions;
 mod import;
 mod invoke;
 mod logs;
+mod reserved;
 mod templates;
 mod triggers;
 mod versions;
@@ -51,6 +52,18 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/v2/{project_id}/fgs/functions/import",
             post(import::import),
+        )
+        .route(
+            "/v2/{project_id}/fgs/functions/reservedinstances",
+            get(reserved::list),
+        )
+        .route(
+            "/v2/{project_id}/fgs/functions/reservedinstanceconfigs",
+            get(reserved::configs),
+        )
+        .route(
+            "/v2/{project_id}/fgs/functions/{function_urn}/reservedinstances",
+            put(reserved::put),
         )
         .route(
             "/v2/{project_id}/fgs/functions/{function_urn}",

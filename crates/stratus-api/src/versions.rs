@@ -201,14 +201,8 @@ pub async fn delete_alias(
     Extension(who): Extension<Principal>,
     Path((_, urn, name)): Path<(String, String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let (_, key) = function_key(&who.project_id, &urn)?;
-    let record = state.engine.functions.get(&key).await?;
-    state.engine.versions.delete_alias(&key, &name).await?;
-    state
-        .engine
-        .triggers
-        .delete_qualifier(&record.id, &format!("!{name}"))
-        .await?;
+    let (urn, key) = function_key(&who.project_id, &urn)?;
+    delete_qualified(&state, &urn.with_qualifier(Qualifier::Alias(name)), &key).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -230,18 +224,26 @@ pub async fn delete_qualified(
                 .triggers
                 .delete_qualifier(&record.id, v)
                 .await?;
+            state.engine.reserved.forget_qualifier(&record.id, v).await;
             for a in catalog.aliases.iter().filter(|a| a.version == *v) {
+                let q = format!("!{}", a.name);
                 state
                     .engine
                     .triggers
-                    .delete_qualifier(&record.id, &format!("!{}", a.name))
+                    .delete_qualifier(&record.id, &q)
                     .await?;
+                state.engine.reserved.forget_qualifier(&record.id, &q).await;
             }
             Ok(())
         }
         Qualifier::Alias(a) => {
             let record = state.engine.functions.get(key).await?;
             state.engine.versions.delete_alias(key, a).await?;
+            state
+                .engine
+                .reserved
+                .forget_qualifier(&record.id, &format!("!{a}"))
+                .await;
             state
                 .engine
                 .triggers

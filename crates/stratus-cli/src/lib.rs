@@ -147,6 +147,20 @@ enum FnCommand {
         #[arg(long)]
         package: Option<String>,
     },
+    /// Keep a number of reserved (always warm) instances; 0 removes the policy.
+    Reserve {
+        /// Function name.
+        name: String,
+        /// Reserved instances.
+        #[arg(long)]
+        count: i64,
+        /// For a published version (default: latest).
+        #[arg(long, conflicts_with = "alias")]
+        version: Option<String>,
+        /// For an alias.
+        #[arg(long)]
+        alias: Option<String>,
+    },
     /// Publish the current latest as an immutable version.
     Publish(versions::PublishArgs),
     /// List latest and the published versions.
@@ -259,6 +273,31 @@ fn dispatch(args: FnArgs) -> anyhow::Result<()> {
                 out,
                 &format!("imported {} as {}", file.display(), c.func_urn),
             );
+            Ok(())
+        }
+        FnCommand::Reserve {
+            name,
+            count,
+            version,
+            alias,
+        } => {
+            let target = match (&version, &alias) {
+                (Some(v), _) => format!("{}:{v}", client.urn(&name)),
+                (_, Some(a)) => format!("{}:!{a}", client.urn(&name)),
+                _ => format!("{}:latest", client.urn(&name)),
+            };
+            let body = stratus_api_types::ReservedBody {
+                count: Some(count),
+                ..Default::default()
+            };
+            client.set_reserved(&target, &body)?;
+            let live = client.reserved_instances(&name)?;
+            let rows = live
+                .reservedinstances
+                .iter()
+                .map(|r| vec![r.func_urn.clone(), r.count.to_string()])
+                .collect();
+            output::show(out, &live, &["urn", "live reserved instances"], rows);
             Ok(())
         }
         FnCommand::Publish(a) => versions::publish(&client, out, a),

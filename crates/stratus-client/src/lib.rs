@@ -669,6 +669,43 @@ impl Client {
             .json()
     }
 
+    /// `PUT .../reservedinstances` of a function, version or alias URN.
+    pub fn set_reserved(&self, name: &str, body: &ReservedBody) -> Result<ReservedBody> {
+        let body = serde_json::to_vec(body).map_err(|e| ClientError::Decode(e.to_string()))?;
+        self.call(
+            "PUT",
+            &self.fn_path(name, "reservedinstances"),
+            &[],
+            &[],
+            Some(&body),
+        )?
+        .json()
+    }
+
+    /// `GET /fgs/functions/reservedinstances?urn=`.
+    pub fn reserved_instances(&self, name: &str) -> Result<ReservedListResponse> {
+        self.call(
+            "GET",
+            "fgs/functions/reservedinstances",
+            &[("urn", self.urn(name))],
+            &[],
+            None,
+        )?
+        .json()
+    }
+
+    /// `GET /fgs/functions/reservedinstanceconfigs?function_urn=`.
+    pub fn reserved_configs(&self, name: &str) -> Result<ReservedConfigList> {
+        self.call(
+            "GET",
+            "fgs/functions/reservedinstanceconfigs",
+            &[("function_urn", self.urn(name))],
+            &[],
+            None,
+        )?
+        .json()
+    }
+
     pub fn logs(&self, name: &str, query: &[(&str, String)]) -> Result<LogsResponse> {
         self.call("GET", &self.fn_path(name, "logs"), query, &[], None)?
             .json()

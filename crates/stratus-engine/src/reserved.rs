@@ -60,6 +60,15 @@ pub struct ReservedConfig {
     pub updated_at: String,
 }
 
+/// One `cron_configs` entry as given: name, cron, count, start_time, expired_time.
+pub type CronInput = (
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+);
+
 /// The API's fields of `PUT .../reservedinstances`.
 #[derive(Debug, Clone, Default)]
 pub struct ReservedInput {
@@ -68,13 +77,7 @@ pub struct ReservedInput {
     /// `idle_mode`.
     pub idle_mode: Option<bool>,
     /// `tactics_config.cron_configs`: (name, cron, count, start_time, expired_time).
-    pub cron_configs: Vec<(
-        Option<String>,
-        Option<String>,
-        Option<i64>,
-        Option<i64>,
-        Option<i64>,
-    )>,
+    pub cron_configs: Vec<CronInput>,
     /// Whether `tactics_config.metric_configs` asked for metric-based scaling.
     pub has_metric_rules: bool,
 }
@@ -368,18 +371,20 @@ impl Reserved {
         }
     }
 
-    /// Every policy, optionally of one function, in a stable order.
-    pub fn configs(&self, function_id: Option<&str>) -> Vec<ReservedConfig> {
-        let mut out: Vec<ReservedConfig> = self
+    /// Every policy with its function id, optionally of one function, in a stable order.
+    pub fn configs_with_ids(&self, function_id: Option<&str>) -> Vec<(String, ReservedConfig)> {
+        let mut out: Vec<(String, ReservedConfig)> = self
             .inner
             .policies
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .iter()
             .filter(|((fid, _), _)| function_id.is_none_or(|f| f == fid))
-            .map(|(_, (c, _))| c.clone())
+            .map(|((fid, _), (c, _))| (fid.clone(), c.clone()))
             .collect();
-        out.sort_by(|a, b| (&a.function_urn, &a.qualifier).cmp(&(&b.function_urn, &b.qualifier)));
+        out.sort_by(|a, b| {
+            (&a.1.function_urn, &a.1.qualifier).cmp(&(&b.1.function_urn, &b.1.qualifier))
+        });
         out
     }
 
