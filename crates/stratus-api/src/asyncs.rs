@@ -45,20 +45,7 @@ pub async fn invoke(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let urn = parse_urn(&who.project_id, &urn)?;
-    if body.len() > ASYNC_PAYLOAD_MAX {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "FSS.1201",
-            format!("the request body is {} bytes; the limit for asynchronous invocation is {ASYNC_PAYLOAD_MAX} bytes", body.len()),
-        ));
-    }
-    if !body.is_empty() && serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_err() {
-        return Err(ApiError::new(
-            StatusCode::NOT_ACCEPTABLE,
-            "FSS.0406",
-            "the request body is not valid JSON; the event must be a JSON value",
-        ));
-    }
+    crate::invoke::check_event(&body, ASYNC_PAYLOAD_MAX, "asynchronous")?;
     let memory = headers
         .get("x-cff-instance-memory")
         .and_then(|v| v.to_str().ok())

@@ -18,6 +18,29 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
+/// Checks an invocation body: at most `limit` bytes (`413 FSS.1201`) and JSON when not
+/// empty (`406 FSS.0406`).
+pub(crate) fn check_event(body: &[u8], limit: usize, mode: &str) -> Result<(), ApiError> {
+    if body.len() > limit {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "FSS.1201",
+            format!(
+                "the request body is {} bytes; the limit for {mode} invocation is {limit} bytes",
+                body.len()
+            ),
+        ));
+    }
+    if !body.is_empty() && serde_json::from_slice::<serde::de::IgnoredAny>(body).is_err() {
+        return Err(ApiError::new(
+            StatusCode::NOT_ACCEPTABLE,
+            "FSS.0406",
+            "the request body is not valid JSON; the event must be a JSON value",
+        ));
+    }
+    Ok(())
+}
+
 /// `POST .../{function_urn}/invocations`.
 pub async fn sync(
     State(state): State<AppState>,
@@ -27,20 +50,7 @@ pub async fn sync(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let urn = parse_urn(&who.project_id, &urn)?;
-    if body.len() > SYNC_PAYLOAD_MAX {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "FSS.1201",
-            format!("the request body is {} bytes; the limit for synchronous invocation is {SYNC_PAYLOAD_MAX} bytes", body.len()),
-        ));
-    }
-    if !body.is_empty() && serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_err() {
-        return Err(ApiError::new(
-            StatusCode::NOT_ACCEPTABLE,
-            "FSS.0406",
-            "the request body is not valid JSON; the event must be a JSON value",
-        ));
-    }
+    check_event(&body, SYNC_PAYLOAD_MAX, "synchronous")?;
     let want_log =
         header(&headers, "x-cff-log-type").is_some_and(|v| v.eq_ignore_ascii_case("tail"));
     let v1 =

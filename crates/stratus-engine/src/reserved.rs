@@ -4,7 +4,7 @@
 
 use crate::error::{DeployError, InvokeError};
 use crate::invoke::Invoker;
-use crate::queue::qualifier_text;
+use crate::queue::{qualifier_of, qualifier_text};
 use crate::versions::Versions;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -489,16 +489,6 @@ async fn keep(inner: std::sync::Weak<Inner>, wake: Arc<Notify>) {
             _ = woken => {}
             _ = tokio::time::sleep(KEEP_EVERY) => {}
         }
-    }
-}
-
-fn qualifier_of(text: &str) -> Qualifier {
-    match text {
-        "latest" => Qualifier::Latest,
-        t => match t.strip_prefix('!') {
-            Some(a) => Qualifier::Alias(a.to_string()),
-            None => Qualifier::Version(t.to_string()),
-        },
     }
 }
 

@@ -48,7 +48,8 @@ pub fn qualifier_text(q: &Qualifier) -> String {
     }
 }
 
-fn qualifier_of(text: &str) -> Qualifier {
+/// The qualifier a stored text names (the inverse of `qualifier_text`).
+pub(crate) fn qualifier_of(text: &str) -> Qualifier {
     match text {
         "latest" => Qualifier::Latest,
         t => match t.strip_prefix('!') {

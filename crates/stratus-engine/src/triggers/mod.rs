@@ -189,6 +189,18 @@ impl Triggers {
         ))
     }
 
+    /// The stored triggers that `keep` selects.
+    fn matching(&self, keep: impl Fn(&TriggerRecord) -> bool) -> Vec<TriggerRecord> {
+        self.inner
+            .records
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .filter(|t| keep(t))
+            .cloned()
+            .collect()
+    }
+
     /// `event_data` as the API shows it.
     pub fn shown(&self, t: &TriggerRecord) -> Value {
         match self.inner.kinds.get(t.type_code.as_str()) {
@@ -282,15 +294,9 @@ impl Triggers {
     ) -> Result<Vec<TriggerRecord>, DeployError> {
         let (record, _) = self.target(project_id, urn).await?;
         let q = (urn.qualifier != Qualifier::None).then(|| qualifier_text(&urn.qualifier));
-        Ok(self
-            .inner
-            .records
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-            .filter(|t| t.function_id == record.id && q.as_ref().is_none_or(|q| *q == t.qualifier))
-            .cloned()
-            .collect())
+        Ok(self.matching(|t| {
+            t.function_id == record.id && q.as_ref().is_none_or(|q| *q == t.qualifier)
+        }))
     }
 
     /// One trigger of the function.
@@ -417,29 +423,15 @@ impl Triggers {
             Qualifier::None | Qualifier::Latest => None,
             other => Some(qualifier_text(other)),
         };
-        let victims: Vec<TriggerRecord> = self
-            .inner
-            .records
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-            .filter(|t| t.function_id == record.id && q.as_ref().is_none_or(|q| *q == t.qualifier))
-            .cloned()
-            .collect();
+        let victims: Vec<TriggerRecord> = self.matching(|t| {
+            t.function_id == record.id && q.as_ref().is_none_or(|q| *q == t.qualifier)
+        });
         self.remove(victims).await
     }
 
     /// Drops the triggers of a deleted function (the store deleted their rows with it).
     pub fn forget_function(&self, function_id: &str) {
-        let victims: Vec<TriggerRecord> = self
-            .inner
-            .records
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-            .filter(|t| t.function_id == function_id)
-            .cloned()
-            .collect();
+        let victims: Vec<TriggerRecord> = self.matching(|t| t.function_id == function_id);
         self.forget(&victims);
     }
 
@@ -449,15 +441,8 @@ impl Triggers {
         function_id: &str,
         qualifier: &str,
     ) -> Result<(), DeployError> {
-        let victims: Vec<TriggerRecord> = self
-            .inner
-            .records
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-            .filter(|t| t.function_id == function_id && t.qualifier == qualifier)
-            .cloned()
-            .collect();
+        let victims: Vec<TriggerRecord> =
+            self.matching(|t| t.function_id == function_id && t.qualifier == qualifier);
         self.remove(victims).await
     }
 }
