@@ -101,3 +101,11 @@ fn official_sdk_manages_dependency_versions() {
     let (ok, out) = run_script(&s, &script);
     assert!(ok, "{out}\nserver log:\n{}", s.stderr.lock().unwrap());
 }
+
+#[test]
+fn official_sdk_manages_reserved_instances() {
+    let s = Server::start(&[]);
+    let script = repo_root().join("crates/stratus/tests/sdk/reserved_sdk.py");
+    let (ok, out) = run_script(&s, &script);
+    assert!(ok, "{out}\nserver log:\n{}", s.stderr.lock().unwrap());
+}
