@@ -66,6 +66,10 @@ pub fn router(state: AppState) -> Router {
             put(reserved::put),
         )
         .route(
+            "/v2/{project_id}/fgs/functions/{function_urn}/instancereports",
+            get(reserved::report),
+        )
+        .route(
             "/v2/{project_id}/fgs/functions/{function_urn}",
             axum::routing::delete(functions::delete),
         )

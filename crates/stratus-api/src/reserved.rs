@@ -184,3 +184,27 @@ pub async fn configs(
         count: all.len(),
     }))
 }
+
+/// `GET .../{func_urn}/instancereports`: instances and reserved instances
+/// (`reservedinstancenum`) over the last hour, one point a minute, the current one last;
+/// the keys are camel-case, as the SDK model maps them.
+pub async fn report(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+    Path((_, urn)): Path<(String, String)>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let Some(fid) = function_filter(&state, &who, Some(&urn)).await? else {
+        return Err(ApiError::bad_request("invalid func_urn: it is required"));
+    };
+    let points = state.engine.reserved.report(&fid);
+    let series = |pick: fn(&(i64, usize, usize)) -> usize| -> Vec<serde_json::Value> {
+        points
+            .iter()
+            .map(|p| serde_json::json!({"timestamp": p.0, "value": pick(p) as f64}))
+            .collect()
+    };
+    Ok(Json(serde_json::json!({
+        "instanceNum": series(|p| p.1),
+        "reservedInstanceNum": series(|p| p.2),
+    })))
+}

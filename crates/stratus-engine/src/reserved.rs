@@ -210,8 +210,15 @@ struct Inner {
     policies: RwLock<HashMap<(String, String), (ReservedConfig, FunctionKey)>>,
     /// Instances each policy has right now (for the list API and metrics).
     live: RwLock<HashMap<(String, String), usize>>,
+    /// Per function: (Unix ms, instances, reserved instances), one sample a minute.
+    history: RwLock<HashMap<String, std::collections::VecDeque<(i64, usize, usize)>>>,
     wake: Arc<Notify>,
 }
+
+/// Samples kept per function (an hour at one a minute).
+const HISTORY: usize = 60;
+/// Time between samples.
+const SAMPLE_EVERY_MS: i64 = 60_000;
 
 impl Reserved {
     /// Loads the policies and starts the keeper.
@@ -248,6 +255,7 @@ impl Reserved {
             region: region.to_string(),
             policies: RwLock::new(policies),
             live: RwLock::new(HashMap::new()),
+            history: RwLock::new(HashMap::new()),
             wake: Arc::new(Notify::new()),
         });
         tokio::spawn(keep(Arc::downgrade(&inner), inner.wake.clone()));
@@ -399,6 +407,22 @@ impl Reserved {
             .unwrap_or(0)
     }
 
+    /// Instances and reserved instances of a function over the last hour, one sample a
+    /// minute, the current figures last: the `instancereports` (`reservedinstancenum`)
+    /// series.
+    pub fn report(&self, function_id: &str) -> Vec<(i64, usize, usize)> {
+        let mut out: Vec<(i64, usize, usize)> = self
+            .inner
+            .history
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(function_id)
+            .map(|h| h.iter().copied().collect())
+            .unwrap_or_default();
+        out.push(self.inner.sample(function_id));
+        out
+    }
+
     /// Drops the policies of a deleted function (its rows went with it).
     pub fn forget_function(&self, function_id: &str) {
         self.inner
@@ -420,6 +444,52 @@ impl Reserved {
             .write()
             .unwrap_or_else(|p| p.into_inner())
             .remove(&(function_id.to_string(), qualifier.to_string()));
+    }
+}
+
+impl Inner {
+    fn sample(&self, function_id: &str) -> (i64, usize, usize) {
+        let reserved = self
+            .live
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .filter(|((f, _), _)| f == function_id)
+            .map(|(_, n)| *n)
+            .sum();
+        (
+            Utc::now().timestamp_millis(),
+            self.invoker.instance_count(function_id),
+            reserved,
+        )
+    }
+
+    /// Appends a sample per function with a policy, once a minute.
+    fn record_history(&self) {
+        let now = Utc::now().timestamp_millis();
+        let functions: std::collections::HashSet<String> = self
+            .policies
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .keys()
+            .map(|(f, _)| f.clone())
+            .collect();
+        let mut h = self.history.write().unwrap_or_else(|p| p.into_inner());
+        h.retain(|f, _| functions.contains(f));
+        for f in functions {
+            let due = h
+                .get(&f)
+                .and_then(|q| q.back())
+                .is_none_or(|(t, _, _)| now - t >= SAMPLE_EVERY_MS);
+            if due {
+                let s = self.sample(&f);
+                let q = h.entry(f).or_default();
+                q.push_back(s);
+                while q.len() > HISTORY {
+                    q.pop_front();
+                }
+            }
+        }
     }
 }
 
@@ -484,6 +554,7 @@ async fn keep(inner: std::sync::Weak<Inner>, wake: Arc<Notify>) {
                 .unwrap_or_else(|p| p.into_inner())
                 .insert(slot, live);
         }
+        i.record_history();
         drop(i);
         tokio::select! {
             _ = woken => {}

@@ -15,7 +15,7 @@ from huaweicloudsdkcore.auth.credentials import BasicCredentials
 from huaweicloudsdkcore.exceptions import exceptions as sdk_exc
 from huaweicloudsdkfunctiongraph.v2 import (
     CreateFunctionRequest, CreateFunctionRequestBody, CronConfig, FuncCode, FunctionGraphClient,
-    ListFunctionReservedInstancesRequest, ListReservedInstanceConfigsRequest, TacticsConfig,
+    ListFunctionReservedInstancesRequest, ListReservedInstanceConfigsRequest, ShowFuncReservedInstanceMetricsRequest, TacticsConfig,
     UpdateFunctionReservedInstancesCountRequest, UpdateFunctionReservedInstancesCountRequestBody,
 )
 
@@ -54,6 +54,10 @@ def main():
             break
         assert time.time() < deadline, counts
         time.sleep(0.2)
+
+    report = client.show_func_reserved_instance_metrics(ShowFuncReservedInstanceMetricsRequest(func_urn=base))
+    assert report.reserved_instance_num[-1].value == 2, report
+    assert report.instance_num[-1].value >= 2, report
 
     cfg = client.list_reserved_instance_configs(ListReservedInstanceConfigsRequest(function_urn=base))
     assert cfg.count == 1, cfg
