@@ -213,6 +213,7 @@ fn go_function_built_with_the_shipped_sdk() {
     let (r5, a5) = call(&c, "nobin", &json!({}));
     assert!(is_func_err(&a5), "{r5:?}");
     assert!(r5.result.contains("missing"), "{r5:?}");
+    assert_eq!(a5.header("x-func-err-code"), Some("4202"), "{r5:?}");
 }
 
 // ------------------------------------------------------------------------------------
@@ -383,4 +384,5 @@ fn java_function_with_the_context_interface() {
     let (r4, a4) = call(&c, "noclass", &json!({}));
     assert!(is_func_err(&a4), "{r4:?}");
     assert!(r4.result.contains("com.example.Missing"), "{r4:?}");
+    assert_eq!(a4.header("x-func-err-code"), Some("4001"), "{r4:?}");
 }
