@@ -291,3 +291,229 @@ fn encode(s: &str) -> String {
     }
     out
 }
+
+/// Go 1.x functions: the binary serves FunctionGraph's net/rpc-over-HTTP protocol on
+/// `RUNTIME_API_ADDR` inside the instance; each event becomes one `Function.Invoke`.
+pub mod go {
+    use super::error;
+    use bytes::Bytes;
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+    use stratus_gorpc::{GoRpc, GoRpcError};
+    use stratus_runtimeapi::{Event, Mailbox, Outcome};
+    use stratus_sandbox::InstanceHandle;
+
+    /// Idle RPC connections to one instance; a call takes one or opens a new one, so
+    /// concurrent events run on their own connections.
+    struct Pool {
+        handle: Arc<dyn InstanceHandle>,
+        port: u16,
+        max_result: usize,
+        idle: Mutex<Vec<GoRpc>>,
+    }
+
+    impl Pool {
+        async fn take(&self) -> Result<GoRpc, GoRpcError> {
+            let idle = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+            if let Some(c) = idle.filter(GoRpc::is_usable) {
+                return Ok(c);
+            }
+            let mut c = connect(&self.handle, self.port).await?;
+            c.set_max_message_size(self.max_result + 64 * 1024);
+            Ok(c)
+        }
+
+        fn give_back(&self, c: GoRpc) {
+            if c.is_usable() {
+                self.idle.lock().unwrap_or_else(|p| p.into_inner()).push(c);
+            }
+        }
+    }
+
+    /// Opens and handshakes one connection to the function inside the instance.
+    pub async fn connect(handle: &Arc<dyn InstanceHandle>, port: u16) -> Result<GoRpc, GoRpcError> {
+        let h = handle.clone();
+        let stream = tokio::task::spawn_blocking(move || h.connect(port))
+            .await
+            .map_err(std::io::Error::other)??;
+        stream.set_nonblocking(true)?;
+        GoRpc::handshake(tokio::net::TcpStream::from_std(stream)?).await
+    }
+
+    /// Waits until the function answers the RPC handshake, or `deadline` passes. The Go
+    /// SDK listens only once the handler is registered, so a handshake means ready.
+    pub async fn wait_ready(
+        handle: &Arc<dyn InstanceHandle>,
+        port: u16,
+        deadline: tokio::time::Instant,
+    ) -> Result<GoRpc, String> {
+        let mut last = String::from("no answer");
+        while tokio::time::Instant::now() < deadline {
+            match tokio::time::timeout_at(deadline, connect(handle, port)).await {
+                Ok(Ok(c)) => return Ok(c),
+                Ok(Err(e @ GoRpcError::Protocol(_))) => return Err(e.to_string()),
+                Ok(Err(e)) => last = e.to_string(),
+                Err(_) => break,
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        Err(last)
+    }
+
+    /// Runs the bridge until the mailbox closes; `first` is the connection that proved
+    /// the function ready.
+    pub fn spawn(
+        mailbox: Arc<Mailbox>,
+        handle: Arc<dyn InstanceHandle>,
+        port: u16,
+        first: GoRpc,
+        max_result: usize,
+    ) {
+        let pool = Arc::new(Pool {
+            handle,
+            port,
+            max_result,
+            idle: Mutex::new(vec![first]),
+        });
+        tokio::spawn(async move {
+            loop {
+                let Some(event) = mailbox.next(Duration::from_secs(30)).await else {
+                    if mailbox.is_closed() {
+                        return;
+                    }
+                    continue;
+                };
+                let pool = pool.clone();
+                let mailbox = mailbox.clone();
+                tokio::spawn(async move {
+                    let id = event.request_id.clone();
+                    let outcome = invoke(&pool, event).await;
+                    mailbox.complete(&id, outcome);
+                });
+            }
+        });
+    }
+
+    async fn invoke(pool: &Pool, event: Event) -> Outcome {
+        let mut conn = match pool.take().await {
+            Ok(c) => c,
+            Err(e) => {
+                return error(
+                    "ConnectionFailed",
+                    &format!("cannot reach the Go function: {e}"),
+                )
+            }
+        };
+        let mut header: Vec<(String, Vec<String>)> = event
+            .headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), vec![v.clone()]))
+            .collect();
+        if !header
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("x-cff-request-id"))
+        {
+            header.push(("X-Cff-Request-Id".into(), vec![event.request_id.clone()]));
+        }
+        let result = conn.invoke(&event.body, &header).await;
+        pool.give_back(conn);
+        outcome(result, pool.max_result)
+    }
+
+    /// Maps an `Invoke` answer to what a runtime-API shim would have posted.
+    pub(crate) fn outcome(
+        result: Result<stratus_gorpc::InvokeReply, GoRpcError>,
+        max_result: usize,
+    ) -> Outcome {
+        match result {
+            Ok(r) if r.status_code == 200 => {
+                if r.payload.len() > max_result {
+                    Outcome::TooLarge(max_result)
+                } else {
+                    Outcome::Success(Bytes::from(r.payload))
+                }
+            }
+            Ok(r) => error(
+                "FunctionInvokeError",
+                &format!(
+                    "the Go function answered with status {} and no result",
+                    r.status_code
+                ),
+            ),
+            Err(GoRpcError::Remote(text)) => remote_error(&text),
+            Err(e) => error(
+                "ConnectionFailed",
+                &format!("the Go function's RPC connection failed: {e}"),
+            ),
+        }
+    }
+
+    /// The SDK's error text is an indented JSON document; pass its fields on compactly.
+    /// Any other text (a handler registered with another SDK) becomes the message.
+    fn remote_error(text: &str) -> Outcome {
+        let parsed: Option<serde_json::Map<String, serde_json::Value>> =
+            serde_json::from_str(text).ok();
+        match parsed {
+            Some(mut o) if o.contains_key("errorMessage") || o.contains_key("errorType") => {
+                o.entry("errorType")
+                    .or_insert_with(|| serde_json::Value::String("FunctionError".into()));
+                o.entry("errorMessage")
+                    .or_insert_with(|| serde_json::Value::String(String::new()));
+                Outcome::Error(Bytes::from(serde_json::Value::Object(o).to_string()))
+            }
+            _ => error("FunctionError", text),
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        fn json(o: Outcome) -> serde_json::Value {
+            match o {
+                Outcome::Error(b) => serde_json::from_slice(&b).unwrap_or_default(),
+                other => panic!("expected an error, got {other:?}"),
+            }
+        }
+
+        #[test]
+        fn answers_map_to_outcomes() {
+            let ok = outcome(
+                Ok(stratus_gorpc::InvokeReply {
+                    status_code: 200,
+                    payload: b"\"hi\"".to_vec(),
+                }),
+                10,
+            );
+            assert_eq!(ok, Outcome::Success(Bytes::from_static(b"\"hi\"")));
+            let big = outcome(
+                Ok(stratus_gorpc::InvokeReply {
+                    status_code: 200,
+                    payload: vec![b'x'; 11],
+                }),
+                10,
+            );
+            assert_eq!(big, Outcome::TooLarge(10));
+            let e = json(outcome(
+                Err(GoRpcError::Remote(
+                    "{\n    \"errorMessage\": \"boom\",\n    \"errorType\": \"FunctionReturnError\"\n}"
+                        .into(),
+                )),
+                10,
+            ));
+            assert_eq!(e["errorType"], "FunctionReturnError");
+            assert_eq!(e["errorMessage"], "boom");
+            let e = json(outcome(Err(GoRpcError::Remote("plain".into())), 10));
+            assert_eq!(e["errorType"], "FunctionError");
+            assert_eq!(e["errorMessage"], "plain");
+            let e = json(outcome(
+                Ok(stratus_gorpc::InvokeReply {
+                    status_code: 0,
+                    payload: vec![],
+                }),
+                10,
+            ));
+            assert_eq!(e["errorType"], "FunctionInvokeError");
+        }
+    }
+}

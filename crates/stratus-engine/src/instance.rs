@@ -206,6 +206,8 @@ fn program(l: &Launch<'_>, view: &View) -> Result<(String, Vec<String>), StartFa
         )),
         RuntimeKind::Custom => bootstrap(l, view, true),
         RuntimeKind::Http => bootstrap(l, view, false),
+        RuntimeKind::Java => java_program(l, view),
+        RuntimeKind::Go => go_program(l, view),
         other => Err(StartFailure {
             cause: crate::invoke::Cause::SystemError,
             code: 4024,
@@ -217,6 +219,78 @@ fn program(l: &Launch<'_>, view: &View) -> Result<(String, Vec<String>), StartFa
             log: vec![],
         }),
     }
+}
+
+fn handler_failure(error_type: &str, message: String) -> StartFailure {
+    StartFailure {
+        cause: crate::invoke::Cause::InitializationFailed,
+        code: 4202,
+        error_type: error_type.into(),
+        message,
+        log: vec![],
+    }
+}
+
+/// The JVM running the Java shim (compiled beforehand by `shims::ensure_java`); the shim
+/// loads the user's classes and jars from the code root itself.
+fn java_program(l: &Launch<'_>, view: &View) -> Result<(String, Vec<String>), StartFailure> {
+    let Some(java) = l.java else {
+        return Err(StartFailure {
+            cause: crate::invoke::Cause::SystemError,
+            code: 4024,
+            error_type: "RuntimeNotSupported".into(),
+            message: format!(
+                "runtime {} needs a Java installation (java and javac), and this server has none",
+                l.spec.runtime
+            ),
+            log: vec![],
+        });
+    };
+    // The heap gets 70% of the memory; the rest is metaspace, code cache and stacks.
+    let heap = (u64::from(l.memory_mb) * 7 / 10).max(16);
+    Ok((
+        java.display().to_string(),
+        vec![
+            "-XX:+UseSerialGC".into(),
+            "-XX:TieredStopAtLevel=1".into(),
+            "-Xshare:auto".into(),
+            "-XX:-UsePerfData".into(),
+            format!("-Xmx{heap}m"),
+            "-cp".into(),
+            in_root(view, l.shims, crate::shims::JAVA_CLASSES),
+            crate::shims::JAVA_MAIN.into(),
+        ],
+    ))
+}
+
+/// A Go function is the executable the handler names, relative to the code root.
+fn go_program(l: &Launch<'_>, view: &View) -> Result<(String, Vec<String>), StartFailure> {
+    use std::os::unix::fs::PermissionsExt;
+    let handler = l.spec.handler.trim();
+    let rel = Path::new(handler);
+    let plain = !handler.is_empty()
+        && rel
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)));
+    if !plain {
+        return Err(handler_failure(
+            "HandlerNotFound",
+            format!("handler {handler:?} must name the function's executable, relative to the code package root"),
+        ));
+    }
+    let meta = std::fs::metadata(l.code_dir.join(rel)).map_err(|_| {
+        handler_failure(
+            "HandlerNotFound",
+            format!("the executable {handler:?} named by the handler is not in the code package"),
+        )
+    })?;
+    if !meta.is_file() || meta.permissions().mode() & 0o111 == 0 {
+        return Err(handler_failure(
+            "HandlerNotFound",
+            format!("{handler:?} is not an executable file: build it with GOOS=linux and set its execute permission before zipping"),
+        ));
+    }
+    Ok((format!("{}/{handler}", view.code_root), vec![]))
 }
 
 /// The guide's runtime paths (table 4-5) inside an isolated instance, pointing at the
@@ -330,6 +404,26 @@ pub(crate) async fn start(
         .runtime()
         .map(|r| r.kind() == RuntimeKind::Http)
         .unwrap_or(false);
+    let kind = l
+        .spec
+        .runtime()
+        .map(|r| r.kind())
+        .unwrap_or(RuntimeKind::Custom);
+    let is_go = kind == RuntimeKind::Go;
+    if let (RuntimeKind::Java, Some(java)) = (kind, l.java) {
+        let (shims, java) = (l.shims.clone(), java.to_path_buf());
+        let built = tokio::task::spawn_blocking(move || crate::shims::ensure_java(&shims, &java))
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|r| r);
+        if let Err(message) = built {
+            let _ = std::fs::remove_dir_all(&work_dir);
+            return Err(StartFailure {
+                error_type: "RuntimeNotSupported".into(),
+                ..fail_sys(message)
+            });
+        }
+    }
     let (program, args) = program(&l, &view).inspect_err(|_| {
         let _ = std::fs::remove_dir_all(&work_dir);
     })?;
@@ -361,7 +455,7 @@ pub(crate) async fn start(
             .collect(),
         links: runtime_links(&l),
         network: l.network,
-        serve_runtime_api: !is_http,
+        serve_runtime_api: !is_http && !is_go,
         limits: Limits {
             memory_mb: l.memory_mb,
             nofile: 1024,
@@ -393,6 +487,12 @@ pub(crate) async fn start(
             });
         }
     };
+    let go_port = started
+        .api_addr
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse::<u16>().ok())
+        .unwrap_or(0);
     let handle: Arc<dyn InstanceHandle> = Arc::from(started.handle);
     let mailbox = Arc::new(Mailbox::new(stratus_types::limits::SYNC_PAYLOAD_MAX));
     let server = match started.api_listener {
@@ -506,6 +606,26 @@ pub(crate) async fn start(
             mailbox.init_failed(Bytes::from(
                 serde_json::json!({"errorType": "InitializationTimeout", "errorMessage": format!("the HTTP function did not listen on 127.0.0.1:8000 within {}s", deadline.as_secs())}).to_string(),
             ));
+        }
+    }
+    if is_go {
+        let until = tokio::time::Instant::now() + deadline;
+        let up = tokio::select! {
+            up = crate::bridge::go::wait_ready(&instance.handle, go_port, until) => Some(up),
+            _ = instance.died() => None,
+        };
+        match up {
+            Some(Ok(first)) => crate::bridge::go::spawn(
+                mailbox.clone(),
+                instance.handle.clone(),
+                go_port,
+                first,
+                mailbox.max_result,
+            ),
+            Some(Err(why)) if !instance.is_dead() => mailbox.init_failed(Bytes::from(
+                serde_json::json!({"errorType": "InitializationTimeout", "errorMessage": format!("the Go function did not serve its RPC interface on RUNTIME_API_ADDR within {}s (it must call runtime.Register): {why}", deadline.as_secs())}).to_string(),
+            )),
+            _ => {}
         }
     }
     let outcome = tokio::select! {
