@@ -211,9 +211,12 @@ struct Inner {
     /// Instances each policy has right now (for the list API and metrics).
     live: RwLock<HashMap<(String, String), usize>>,
     /// Per function: (Unix ms, instances, reserved instances), one sample a minute.
-    history: RwLock<HashMap<String, std::collections::VecDeque<(i64, usize, usize)>>>,
+    history: RwLock<HashMap<String, std::collections::VecDeque<Sample>>>,
     wake: Arc<Notify>,
 }
+
+/// One point of an instance report: Unix ms, instances, reserved instances.
+pub type Sample = (i64, usize, usize);
 
 /// Samples kept per function (an hour at one a minute).
 const HISTORY: usize = 60;
@@ -410,8 +413,8 @@ impl Reserved {
     /// Instances and reserved instances of a function over the last hour, one sample a
     /// minute, the current figures last: the `instancereports` (`reservedinstancenum`)
     /// series.
-    pub fn report(&self, function_id: &str) -> Vec<(i64, usize, usize)> {
-        let mut out: Vec<(i64, usize, usize)> = self
+    pub fn report(&self, function_id: &str) -> Vec<Sample> {
+        let mut out: Vec<Sample> = self
             .inner
             .history
             .read()
@@ -448,7 +451,7 @@ impl Reserved {
 }
 
 impl Inner {
-    fn sample(&self, function_id: &str) -> (i64, usize, usize) {
+    fn sample(&self, function_id: &str) -> Sample {
         let reserved = self
             .live
             .read()
