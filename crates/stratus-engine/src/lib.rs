@@ -2,6 +2,7 @@
 //! invoking them (pools of instances, the runtime API, logs). Composes the store, the
 //! sandbox and the scheduler; knows no HTTP of the public API and no SQL.
 
+mod apps;
 mod bridge;
 mod code;
 mod config;
@@ -18,14 +19,16 @@ mod shims;
 mod triggers;
 mod versions;
 
+pub use apps::{AppInput, Apps};
 pub use code::CodeUpload;
 pub use config::EngineConfig;
 pub use error::{DeployError, InvokeError};
 pub use functions::{ExportParts, ExportedFunction, FunctionDraft, Functions, EXPORT_MAX};
-pub use invoke::{FunctionError, InvokeRequest, InvokeResult, InvokeType, Invoker};
+pub use invoke::{Cause, FunctionError, InvokeRequest, InvokeResult, InvokeType, Invoker};
 pub use logs::{LogSink, Logs};
 pub use queue::policy::{AsyncPolicy, Destination, DestinationInput, PolicyInput};
 pub use queue::{qualifier_text, AsyncConfig, AsyncQueue, CancelError};
+pub use triggers::apig::{Api, ApiAuth, Gateway, RouteMatch};
 pub use triggers::{TriggerInput, TriggerKind, Triggers, ACTIVE, DISABLED};
 pub use versions::{AliasInput, Catalog, Published, Versions};
 
@@ -48,6 +51,10 @@ pub struct Engine {
     pub versions: Versions,
     /// Triggers.
     pub triggers: Triggers,
+    /// The APIs that API gateway triggers publish.
+    pub gateway: Gateway,
+    /// App keys (App authentication of API gateway triggers).
+    pub apps: Apps,
 }
 
 impl Engine {
@@ -84,9 +91,12 @@ impl Engine {
         )
         .await?;
         let timer = triggers::timer::TimerKind::start(queue.clone(), &config.region);
-        let triggers = Triggers::start(store.clone(), invoker.clone(), vec![timer]).await?;
+        let (apig, gateway) = triggers::apig::ApigKind::new(&config.gateway_url, &config.region);
+        let triggers = Triggers::start(store.clone(), invoker.clone(), vec![timer, apig]).await?;
         Ok(Engine {
             triggers,
+            gateway,
+            apps: Apps::new(store.clone()),
             functions,
             invoker,
             logs: Logs::new(store),
