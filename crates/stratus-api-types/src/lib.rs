@@ -3,12 +3,14 @@
 //! `api/functiongraph-v2.md`; this crate is shared by the server and the client.
 #![deny(missing_docs)]
 
+mod apps;
 mod asyncs;
 mod extras;
 mod function;
 mod triggers;
 mod versions;
 
+pub use apps::*;
 pub use asyncs::*;
 pub use extras::check_extra_types;
 pub use function::*;
