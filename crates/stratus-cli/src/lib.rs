@@ -1,5 +1,6 @@
-//! The `stratus fn ...` commands. Reaches the server only through `stratus-client`.
+//! The `stratus fn ...`, `stratus trigger ...` and `stratus app-key ...` commands. Reaches the server only through `stratus-client`.
 
+mod apps;
 mod asyncs;
 mod code;
 mod invoke;
@@ -19,8 +20,24 @@ pub enum Cli {
     /// Manage and invoke functions.
     #[command(name = "fn")]
     Fn(FnArgs),
-    /// Manage triggers (timers).
+    /// Manage triggers (timers, API gateway).
     Trigger(TriggerArgs),
+    /// Manage the AppKey/AppSecret pairs of App-authenticated API triggers.
+    #[command(name = "app-key")]
+    AppKey(AppKeyArgs),
+}
+
+/// Options shared by every `app-key` command, plus the command.
+#[derive(Args, Debug)]
+pub struct AppKeyArgs {
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value = "table")]
+    output: output::Format,
+    /// Credentials file (default: STRATUS_* variables, then ./stratus-data/credentials.json).
+    #[arg(long, global = true, env = "STRATUS_PROFILE")]
+    profile: Option<PathBuf>,
+    #[command(subcommand)]
+    command: apps::AppKeyCommand,
 }
 
 /// Options shared by every `trigger` command, plus the command.
@@ -129,6 +146,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Cli::Fn(args) => dispatch(args),
         Cli::Trigger(args) => client(args.profile.as_deref())
             .and_then(|c| triggers::run(&c, args.output, args.command)),
+        Cli::AppKey(args) => {
+            client(args.profile.as_deref()).and_then(|c| apps::run(&c, args.output, args.command))
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
