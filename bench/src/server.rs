@@ -90,6 +90,8 @@ pub struct Server {
     dir: tempfile::TempDir,
     /// Listening address.
     pub addr: SocketAddr,
+    /// The API gateway listener's address.
+    pub gateway: SocketAddr,
     /// Root credentials.
     pub creds: Credentials,
 }
@@ -117,6 +119,8 @@ impl Server {
         cmd.arg("serve")
             .arg("--listen")
             .arg("127.0.0.1:0")
+            .arg("--gateway-listen")
+            .arg("127.0.0.1:0")
             .arg("--data-dir")
             .arg(dir.path().join("data"))
             .args(extra)
@@ -133,6 +137,8 @@ impl Server {
             .stderr(Stdio::from(log));
         for var in [
             "STRATUS_LISTEN",
+            "STRATUS_GATEWAY_LISTEN",
+            "STRATUS_GATEWAY_URL",
             "STRATUS_DATA_DIR",
             "STRATUS_STORE",
             "STRATUS_IDLE_TIMEOUT",
@@ -155,7 +161,12 @@ impl Server {
             let mut r = BufReader::new(stdout);
             let mut line = String::new();
             while r.read_line(&mut line).unwrap_or(0) > 0 {
-                if let Some(url) = line.trim().strip_prefix("stratus listening on ") {
+                // The main ready line, then the gateway's.
+                let line_t = line.trim();
+                if let Some(url) = line_t
+                    .strip_prefix("stratus listening on ")
+                    .or_else(|| line_t.strip_prefix("stratus gateway listening on "))
+                {
                     let _ = tx.send(url.to_string());
                 }
                 line.clear();
@@ -178,6 +189,7 @@ impl Server {
             stop_grace,
             dir,
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            gateway: SocketAddr::from(([127, 0, 0, 1], 0)),
             creds: Credentials {
                 endpoint: String::new(),
                 project_id: PROJECT_ID.into(),
@@ -186,17 +198,24 @@ impl Server {
                 region: "local".into(),
             },
         };
-        let url = match rx.recv_timeout(Duration::from_secs(30)) {
-            Ok(u) => u,
-            Err(_) => anyhow::bail!(
-                "stratus serve did not print its ready line within 30 s; its log:\n{}",
-                server.log_tail()
-            ),
+        let ready = || -> anyhow::Result<(String, SocketAddr)> {
+            let url = match rx.recv_timeout(Duration::from_secs(30)) {
+                Ok(u) => u,
+                Err(_) => anyhow::bail!(
+                    "stratus serve did not print its ready lines within 30 s; its log:\n{}",
+                    server.log_tail()
+                ),
+            };
+            let hostport = url.trim_start_matches("http://").trim_end_matches('/');
+            let addr = hostport
+                .parse()
+                .with_context(|| format!("ready line has an unexpected address {url:?}"))?;
+            Ok((url, addr))
         };
-        let hostport = url.trim_start_matches("http://").trim_end_matches('/');
-        server.addr = hostport
-            .parse()
-            .with_context(|| format!("ready line has an unexpected address {url:?}"))?;
+        let (url, addr) = ready()?;
+        let (_, gateway) = ready()?;
+        server.addr = addr;
+        server.gateway = gateway;
         server.creds.endpoint = url;
         Ok(server)
     }

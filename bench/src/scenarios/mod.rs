@@ -8,6 +8,7 @@ mod api;
 mod asyncq;
 mod baseline;
 mod cold;
+mod gateway;
 mod throughput;
 mod warm;
 
@@ -47,6 +48,11 @@ pub const ALL: &[Scenario] = &[
         name: "api",
         about: "GET config and list functions with 400 functions deployed; create-function throughput",
         run: api::run,
+    },
+    Scenario {
+        name: "gateway",
+        about: "API gateway trigger (auth NONE and APP) → no-op event function → response vs the invoke API of the same function, c=1 and c=64",
+        run: gateway::run,
     },
     Scenario {
         name: "async",

@@ -3,6 +3,7 @@
 //! `api/functiongraph-v2.md`; this crate is shared by the server and the client.
 #![deny(missing_docs)]
 
+mod apps;
 mod asyncs;
 mod dependency;
 mod events;
@@ -13,6 +14,7 @@ mod templates;
 mod triggers;
 mod versions;
 
+pub use apps::*;
 pub use asyncs::*;
 pub use dependency::*;
 pub use events::*;

@@ -107,31 +107,40 @@ async fn check_headers(
             "Incorrect IAM authentication information: unknown access key",
         ));
     };
+    check_date(parts, state.clock_skew).map_err(unauthorized)?;
+    Ok((auth, key))
+}
+
+/// `X-Sdk-Date` is present, well-formed and within `skew` of the server clock.
+pub(crate) fn check_date(
+    parts: &axum::http::request::Parts,
+    skew: std::time::Duration,
+) -> Result<(), String> {
     let date = parts
         .headers
         .get("x-sdk-date")
         .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| unauthorized("missing X-Sdk-Date header"))?;
-    let when = stratus_sign::parse_sdk_date(date)
-        .map_err(|e| unauthorized(format!("bad X-Sdk-Date: {e}")))?;
-    let skew = (chrono::Utc::now() - when).num_seconds().unsigned_abs();
-    if skew > state.clock_skew.as_secs() {
-        return Err(unauthorized(format!(
-            "X-Sdk-Date {date} differs from the server clock by {skew}s; the limit is {}s",
-            state.clock_skew.as_secs()
-        )));
+        .ok_or("missing X-Sdk-Date header")?;
+    let when = stratus_sign::parse_sdk_date(date).map_err(|e| format!("bad X-Sdk-Date: {e}"))?;
+    let off = (chrono::Utc::now() - when).num_seconds().unsigned_abs();
+    if off > skew.as_secs() {
+        return Err(format!(
+            "X-Sdk-Date {date} differs from the server clock by {off}s; the limit is {}s",
+            skew.as_secs()
+        ));
     }
-    Ok((auth, key))
+    Ok(())
 }
 
-/// The signature over the raw request and its body, then the `X-Project-Id` header.
-fn verify_signature(
-    state: &AppState,
+/// Verifies the signature of the raw request and body with `secret`; the error names the
+/// failure (and, with `debug`, the canonical request the server computed).
+pub(crate) fn verify_raw(
     parts: &axum::http::request::Parts,
     body: &[u8],
     auth: &stratus_sign::Authorization,
-    key: AccessKey,
-) -> Result<Principal, ApiError> {
+    secret: &str,
+    debug: bool,
+) -> Result<(), String> {
     let headers: Vec<(&str, &str)> = parts
         .headers
         .iter()
@@ -144,15 +153,29 @@ fn verify_signature(
         headers: &headers,
         body,
     };
-    if let Err(e) = stratus_sign::verify(&raw, auth, &key.secret_key) {
-        let mut msg =
-            format!("Incorrect IAM authentication information: verify aksk signature fail ({e})");
-        if state.debug_auth {
+    stratus_sign::verify(&raw, auth, secret).map_err(|e| {
+        let mut msg = e.to_string();
+        if debug {
             if let Ok(c) = stratus_sign::canonical_request(&raw, &auth.signed_headers) {
                 msg.push_str(&format!("; canonical request: {}", c.replace('\n', "|")));
             }
         }
-        return Err(unauthorized(msg));
+        msg
+    })
+}
+
+/// The signature over the raw request and its body, then the `X-Project-Id` header.
+fn verify_signature(
+    state: &AppState,
+    parts: &axum::http::request::Parts,
+    body: &[u8],
+    auth: &stratus_sign::Authorization,
+    key: AccessKey,
+) -> Result<Principal, ApiError> {
+    if let Err(e) = verify_raw(parts, body, auth, &key.secret_key, state.debug_auth) {
+        return Err(unauthorized(format!(
+            "Incorrect IAM authentication information: verify aksk signature fail ({e})"
+        )));
     }
     if let Some(p) = parts
         .headers

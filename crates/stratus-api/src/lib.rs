@@ -1,6 +1,8 @@
 //! The HTTP face of Stratus: FunctionGraph v2 routes, AK/SK authentication, error
-//! bodies, `/healthz`. The only crate that knows the public API's HTTP types.
+//! bodies, `/healthz`, and the API gateway listener of APIG triggers. The only crate
+//! that knows the public API's HTTP types.
 
+mod apps;
 mod asyncs;
 mod auth;
 mod convert;
@@ -8,6 +10,7 @@ mod dependencies;
 mod error;
 mod events;
 mod functions;
+mod gateway;
 mod import;
 mod invoke;
 mod logs;
@@ -17,6 +20,7 @@ mod triggers;
 mod versions;
 
 pub use error::ApiError;
+pub use gateway::router as gateway_router;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post, put};
@@ -190,6 +194,14 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/v2/{project_id}/fgs/dependencies/{depend_id}/version/{version}/package",
             get(dependencies::package),
+        )
+        .route(
+            "/v2/{project_id}/apigw/apps",
+            get(apps::list).post(apps::create),
+        )
+        .route(
+            "/v2/{project_id}/apigw/apps/{app_id}",
+            axum::routing::delete(apps::delete),
         )
         .fallback(error::not_found_route)
         .layer(axum::middleware::from_fn_with_state(

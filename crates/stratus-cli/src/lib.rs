@@ -1,6 +1,7 @@
-//! The `stratus fn ...` and `stratus dep ...` commands. Reaches the server only through
-//! `stratus-client`.
+//! The `stratus fn ...`, `trigger ...`, `dep ...` and `app-key ...` commands. Reaches the
+//! server only through `stratus-client`.
 
+mod apps;
 mod asyncs;
 mod code;
 mod deps;
@@ -22,10 +23,26 @@ pub enum Cli {
     /// Manage and invoke functions.
     #[command(name = "fn")]
     Fn(FnArgs),
-    /// Manage triggers (timers).
+    /// Manage triggers (timers, API gateway).
     Trigger(TriggerArgs),
     /// Manage dependency packages and their versions.
     Dep(DepArgs),
+    /// Manage the AppKey/AppSecret pairs of App-authenticated API triggers.
+    #[command(name = "app-key")]
+    AppKey(AppKeyArgs),
+}
+
+/// Options shared by every `app-key` command, plus the command.
+#[derive(Args, Debug)]
+pub struct AppKeyArgs {
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value = "table")]
+    output: output::Format,
+    /// Credentials file (default: STRATUS_* variables, then ./stratus-data/credentials.json).
+    #[arg(long, global = true, env = "STRATUS_PROFILE")]
+    profile: Option<PathBuf>,
+    #[command(subcommand)]
+    command: apps::AppKeyCommand,
 }
 
 /// Options shared by every `trigger` command, plus the command.
@@ -206,14 +223,16 @@ enum FnCommand {
 
 /// Runs a CLI command; prints the server's error and exits non-zero on failure.
 pub fn run(cli: Cli) -> ExitCode {
-    let result = match cli {
-        Cli::Fn(args) => dispatch(args),
-        Cli::Trigger(args) => client(args.profile.as_deref())
-            .and_then(|c| triggers::run(&c, args.output, args.command)),
-        Cli::Dep(args) => {
-            client(args.profile.as_deref()).and_then(|c| deps::run(&c, args.output, args.command))
-        }
-    };
+    let result =
+        match cli {
+            Cli::Fn(args) => dispatch(args),
+            Cli::Trigger(args) => client(args.profile.as_deref())
+                .and_then(|c| triggers::run(&c, args.output, args.command)),
+            Cli::Dep(args) => client(args.profile.as_deref())
+                .and_then(|c| deps::run(&c, args.output, args.command)),
+            Cli::AppKey(args) => client(args.profile.as_deref())
+                .and_then(|c| apps::run(&c, args.output, args.command)),
+        };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -8,7 +8,8 @@ use stratus_client::Client;
 /// The trigger subcommands.
 #[derive(clap::Subcommand, Debug)]
 pub enum TriggerCommand {
-    /// Create a trigger on a function (a timer: --timer 'cron | @every 30s | 5m').
+    /// Create a trigger on a function: a timer (--timer 'cron | @every 30s | 5m') or an
+    /// API gateway trigger (--apig --path /p), whose URL is printed.
     Create(CreateArgs),
     /// List the triggers of a function.
     List {
@@ -19,30 +20,69 @@ pub enum TriggerCommand {
     Get(IdArgs),
     /// Enable a trigger.
     Enable(IdArgs),
-    /// Disable a trigger.
+    /// Disable a trigger (API gateway triggers cannot be disabled, only deleted).
     Disable(IdArgs),
     /// Delete a trigger.
     Delete(IdArgs),
 }
 
+/// Security authentication of an API.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthArg {
+    /// Anyone may call it.
+    None,
+    /// Requests signed with an AppKey/AppSecret (`stratus app-key create`).
+    App,
+    /// Requests signed with one of the platform's access keys.
+    Iam,
+}
+
 /// `trigger create`.
 #[derive(clap::Args, Debug)]
+#[command(group(clap::ArgGroup::new("kind").required(true).args(["timer", "apig"])))]
 pub struct CreateArgs {
     /// Function name (or a URN with a version or alias).
     name: String,
     /// Timer schedule: a six-field cron expression, `@every 1m30s`, or a fixed rate
     /// such as `5m`, `2h`, `1d`.
     #[arg(long)]
-    timer: String,
-    /// Additional information, passed to the function as `user_event`.
+    timer: Option<String>,
+    /// Publish an API on the gateway that invokes the function.
     #[arg(long)]
+    apig: bool,
+    /// Additional information, passed to the function as `user_event` (timers).
+    #[arg(long, requires = "timer")]
     data: Option<String>,
-    /// Trigger name.
+    /// Trigger name (timers) or API name (--apig).
     #[arg(long = "trigger-name")]
     trigger_name: Option<String>,
-    /// Create it disabled.
-    #[arg(long)]
+    /// Create it disabled (timers).
+    #[arg(long, requires = "timer")]
     disabled: bool,
+    /// API path, with `{name}` segments for path parameters (--apig).
+    #[arg(long, conflicts_with = "timer", required_if_eq("apig", "true"))]
+    path: Option<String>,
+    /// Request method: GET, POST, PUT, DELETE, PATCH, HEAD, OPTIONS or ANY (default ANY).
+    #[arg(long, conflicts_with = "timer")]
+    method: Option<String>,
+    /// Security authentication (default none).
+    #[arg(long, value_enum, conflicts_with = "timer")]
+    auth: Option<AuthArg>,
+    /// Invoke asynchronously: the gateway answers 202 at once.
+    #[arg(long = "async", conflicts_with = "timer")]
+    asynchronous: bool,
+    /// API group, the first segment of the URL (default: the project id).
+    #[arg(long, conflicts_with = "timer")]
+    group: Option<String>,
+    /// Environment (default RELEASE; others are called with the X-Stage header).
+    #[arg(long, conflicts_with = "timer")]
+    env: Option<String>,
+    /// Backend timeout in milliseconds, 1 to 60000 (default 5000).
+    #[arg(long = "timeout-ms", conflicts_with = "timer")]
+    timeout_ms: Option<u64>,
+    /// Match the path as a prefix (match mode SWA) instead of exactly.
+    #[arg(long, conflicts_with = "timer")]
+    prefix: bool,
 }
 
 /// A trigger of a function.
@@ -52,9 +92,9 @@ pub struct IdArgs {
     name: String,
     /// Trigger id.
     id: String,
-    /// Trigger type.
-    #[arg(long = "type", default_value = "TIMER")]
-    type_code: String,
+    /// Trigger type (default: looked up from the function's triggers).
+    #[arg(long = "type")]
+    type_code: Option<String>,
 }
 
 /// A fixed rate is a number and one of m, h, d; everything else is a cron expression.
@@ -102,49 +142,111 @@ fn show(out: Format, list: &[TriggerView]) {
     );
 }
 
+fn timer_body(a: &CreateArgs, schedule: &str) -> TriggerBody {
+    let mut data = json!({
+        "schedule_type": schedule_type(schedule),
+        "schedule": schedule.trim(),
+        "user_event": a.data.clone().unwrap_or_default(),
+    });
+    if let Some(n) = &a.trigger_name {
+        data["name"] = json!(n);
+    }
+    TriggerBody {
+        trigger_type_code: Some("TIMER".into()),
+        trigger_status: Some(if a.disabled { "DISABLED" } else { "ACTIVE" }.into()),
+        event_type_code: Some("MessageCreated".into()),
+        event_data: Some(data),
+    }
+}
+
+fn apig_body(a: &CreateArgs) -> TriggerBody {
+    let auth = match a.auth.unwrap_or(AuthArg::None) {
+        AuthArg::None => "NONE",
+        AuthArg::App => "APP",
+        AuthArg::Iam => "IAM",
+    };
+    let mut func_info = json!({
+        "invocation_type": if a.asynchronous { "async" } else { "sync" },
+    });
+    if let Some(t) = a.timeout_ms {
+        func_info["timeout"] = json!(t);
+    }
+    let mut data = json!({
+        "path": a.path.clone().unwrap_or_default(),
+        "req_method": a.method.clone().unwrap_or_else(|| "ANY".into()),
+        "auth": auth,
+        "match_mode": if a.prefix { "SWA" } else { "NORMAL" },
+        "func_info": func_info,
+    });
+    for (k, v) in [
+        ("name", &a.trigger_name),
+        ("group_id", &a.group),
+        ("env_name", &a.env),
+    ] {
+        if let Some(v) = v {
+            data[k] = json!(v);
+        }
+    }
+    TriggerBody {
+        trigger_type_code: Some("APIG".into()),
+        trigger_status: Some("ACTIVE".into()),
+        event_type_code: Some("APICreated".into()),
+        event_data: Some(data),
+    }
+}
+
+/// The type of a trigger, from the command line or from the function's triggers.
+fn type_of(client: &Client, a: &IdArgs) -> anyhow::Result<String> {
+    if let Some(t) = &a.type_code {
+        return Ok(t.clone());
+    }
+    client
+        .list_triggers(&a.name)?
+        .into_iter()
+        .find(|t| t.trigger_id == a.id)
+        .map(|t| t.trigger_type_code)
+        .ok_or_else(|| anyhow::anyhow!("function {} has no trigger {}", a.name, a.id))
+}
+
 pub fn run(client: &Client, out: Format, cmd: TriggerCommand) -> anyhow::Result<()> {
     match cmd {
         TriggerCommand::Create(a) => {
-            let mut data = json!({
-                "schedule_type": schedule_type(&a.timer),
-                "schedule": a.timer.trim(),
-                "user_event": a.data.clone().unwrap_or_default(),
-            });
-            if let Some(n) = &a.trigger_name {
-                data["name"] = json!(n);
-            }
-            let body = TriggerBody {
-                trigger_type_code: Some("TIMER".into()),
-                trigger_status: Some(if a.disabled { "DISABLED" } else { "ACTIVE" }.into()),
-                event_type_code: Some("MessageCreated".into()),
-                event_data: Some(data),
+            let body = match &a.timer {
+                Some(schedule) => timer_body(&a, schedule),
+                None => apig_body(&a),
             };
-            show(out, &[client.create_trigger(&a.name, &body)?]);
+            let t = client.create_trigger(&a.name, &body)?;
+            show(out, std::slice::from_ref(&t));
+            if let (Format::Table, Some(url)) =
+                (out, t.event_data.get("invoke_url").and_then(|u| u.as_str()))
+            {
+                println!("URL: {url}");
+            }
         }
         TriggerCommand::List { name } => show(out, &client.list_triggers(&name)?),
-        TriggerCommand::Get(a) => show(out, &[client.get_trigger(&a.name, &a.type_code, &a.id)?]),
+        TriggerCommand::Get(a) => {
+            let code = type_of(client, &a)?;
+            show(out, &[client.get_trigger(&a.name, &code, &a.id)?]);
+        }
         TriggerCommand::Enable(a) => {
+            let code = type_of(client, &a)?;
             let body = TriggerUpdateBody {
                 trigger_status: Some("ACTIVE".into()),
                 event_data: None,
             };
-            show(
-                out,
-                &[client.update_trigger(&a.name, &a.type_code, &a.id, &body)?],
-            );
+            show(out, &[client.update_trigger(&a.name, &code, &a.id, &body)?]);
         }
         TriggerCommand::Disable(a) => {
+            let code = type_of(client, &a)?;
             let body = TriggerUpdateBody {
                 trigger_status: Some("DISABLED".into()),
                 event_data: None,
             };
-            show(
-                out,
-                &[client.update_trigger(&a.name, &a.type_code, &a.id, &body)?],
-            );
+            show(out, &[client.update_trigger(&a.name, &code, &a.id, &body)?]);
         }
         TriggerCommand::Delete(a) => {
-            client.delete_trigger(&a.name, &a.type_code, &a.id)?;
+            let code = type_of(client, &a)?;
+            client.delete_trigger(&a.name, &code, &a.id)?;
             output::done(out, &format!("deleted trigger {}", a.id));
         }
     }

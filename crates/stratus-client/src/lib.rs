@@ -517,6 +517,30 @@ impl Client {
         }
     }
 
+    /// `POST /apigw/apps`: a new app with its AppKey and AppSecret.
+    pub fn create_app(&self, body: &AppBody) -> Result<AppView> {
+        let body = serde_json::to_vec(body).map_err(|e| ClientError::Decode(e.to_string()))?;
+        self.call("POST", "apigw/apps", &[], &[], Some(&body))?
+            .json()
+    }
+
+    /// `GET /apigw/apps`.
+    pub fn list_apps(&self) -> Result<AppList> {
+        self.call("GET", "apigw/apps", &[], &[], None)?.json()
+    }
+
+    /// `DELETE /apigw/apps/{id}`.
+    pub fn delete_app(&self, id: &str) -> Result<()> {
+        self.call(
+            "DELETE",
+            &format!("apigw/apps/{}", stratus_sign::encode_component(id)),
+            &[],
+            &[],
+            None,
+        )?;
+        Ok(())
+    }
+
     /// `POST /fgs/triggers/{urn}`.
     pub fn create_trigger(&self, name: &str, body: &TriggerBody) -> Result<TriggerView> {
         let body = serde_json::to_vec(body).map_err(|e| ClientError::Decode(e.to_string()))?;

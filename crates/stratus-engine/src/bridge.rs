@@ -169,13 +169,17 @@ async fn forward(mode: Mode, conns: &Connections, event: Event, max_result: usiz
             }
         }
         Mode::HttpFunction => {
+            // A header sent more than once (Set-Cookie) becomes an array of its values.
             let mut headers = serde_json::Map::new();
             for (k, v) in &parts.headers {
-                if let Ok(v) = v.to_str() {
-                    headers.insert(
-                        k.as_str().to_string(),
-                        serde_json::Value::String(v.to_string()),
-                    );
+                let Ok(v) = v.to_str() else { continue };
+                let v = serde_json::Value::String(v.to_string());
+                match headers.get_mut(k.as_str()) {
+                    None => {
+                        headers.insert(k.as_str().to_string(), v);
+                    }
+                    Some(serde_json::Value::Array(a)) => a.push(v),
+                    Some(first) => *first = serde_json::Value::Array(vec![first.take(), v]),
                 }
             }
             let (text, b64) = match std::str::from_utf8(&body) {
@@ -225,7 +229,15 @@ fn build_request(mode: Mode, event: &Event) -> Result<http::Request<Full<Bytes>>
     } else {
         format!("/{path}")
     };
-    if let Some(q) = o.get("queryStringParameters").and_then(|q| q.as_object()) {
+    // `rawQuery` (set by the API gateway) is the query exactly as the client sent it.
+    let raw_query = o
+        .get("rawQuery")
+        .and_then(|q| q.as_str())
+        .filter(|q| !q.is_empty());
+    if let Some(q) = raw_query {
+        uri.push('?');
+        uri.push_str(q);
+    } else if let Some(q) = o.get("queryStringParameters").and_then(|q| q.as_object()) {
         let mut pairs = Vec::new();
         for (k, v) in q {
             let values: Vec<String> = match v {

@@ -39,6 +39,8 @@ pub struct EngineConfig {
     pub async_retention: Duration,
     /// Root of the bucket directories that stand in for object storage (destinations).
     pub bucket_dir: PathBuf,
+    /// Where the API gateway listener is reached (the start of API trigger URLs).
+    pub gateway_url: String,
 }
 
 impl EngineConfig {
@@ -60,6 +62,7 @@ impl EngineConfig {
             async_concurrency: stratus_types::limits::PROJECT_CONCURRENCY / 2,
             async_retention: Duration::from_secs(3 * 24 * 3600),
             bucket_dir: data_dir.join("buckets"),
+            gateway_url: "http://127.0.0.1:8081".to_string(),
             data_dir,
         }
     }

@@ -3,6 +3,7 @@
 //! built-in event and function templates. Composes the store, the
 //! sandbox and the scheduler; knows no HTTP of the public API and no SQL.
 
+mod apps;
 mod bridge;
 mod code;
 mod config;
@@ -24,6 +25,7 @@ mod test_events;
 mod triggers;
 mod versions;
 
+pub use apps::{AppInput, Apps};
 pub use code::{CodeUpload, ExportContents};
 pub use config::EngineConfig;
 pub use dependencies::{Dependencies, DependencyError, DependencyUpload};
@@ -33,12 +35,13 @@ pub use function_templates::{
     function_template, FunctionTemplate, TemplateTrigger, FUNCTION_TEMPLATES,
 };
 pub use functions::{ExportParts, ExportedFunction, FunctionDraft, Functions, EXPORT_MAX};
-pub use invoke::{FunctionError, InvokeRequest, InvokeResult, InvokeType, Invoker};
+pub use invoke::{Cause, FunctionError, InvokeRequest, InvokeResult, InvokeType, Invoker};
 pub use logs::{LogSink, Logs};
 pub use queue::policy::{AsyncPolicy, Destination, DestinationInput, PolicyInput};
 pub use queue::{qualifier_text, AsyncConfig, AsyncQueue, CancelError};
 pub use reserved::{CronPolicy, Reserved, ReservedConfig, ReservedInput, ReservedPolicy};
 pub use test_events::{check_content as check_test_event_content, TestEventError, TestEvents};
+pub use triggers::apig::{Api, ApiAuth, Gateway, RouteMatch};
 pub use triggers::{TriggerInput, TriggerKind, Triggers, ACTIVE, DISABLED};
 pub use versions::{AliasInput, Catalog, Published, Versions};
 
@@ -67,6 +70,10 @@ pub struct Engine {
     pub dependencies: Dependencies,
     /// Reserved instances.
     pub reserved: Reserved,
+    /// The APIs that API gateway triggers publish.
+    pub gateway: Gateway,
+    /// App keys (App authentication of API gateway triggers).
+    pub apps: Apps,
 }
 
 impl Engine {
@@ -103,7 +110,6 @@ impl Engine {
         )
         .await?;
         let timer = triggers::timer::TimerKind::start(queue.clone(), &config.region);
-        let triggers = Triggers::start(store.clone(), invoker.clone(), vec![timer]).await?;
         let dependencies = Dependencies::new(config.clone(), store.clone(), functions.clone());
         let reserved = Reserved::start(
             store.clone(),
@@ -112,11 +118,15 @@ impl Engine {
             &config.region,
         )
         .await?;
+        let (apig, gateway) = triggers::apig::ApigKind::new(&config.gateway_url, &config.region);
+        let triggers = Triggers::start(store.clone(), invoker.clone(), vec![timer, apig]).await?;
         Ok(Engine {
             reserved,
             triggers,
             test_events: TestEvents::new(store.clone(), functions.clone()),
             dependencies,
+            gateway,
+            apps: Apps::new(store.clone()),
             functions,
             invoker,
             logs: Logs::new(store),

@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use stratus_store::*;
 use stratus_types::FunctionSpec;
 
+mod apps;
 mod dependencies;
 mod events;
 mod queue;
@@ -43,6 +44,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0007_reserved",
         include_str!("../migrations/0007_reserved.sql"),
+    ),
+    (
+        "0008_app_keys",
+        include_str!("../migrations/0008_app_keys.sql"),
     ),
 ];
 
@@ -724,6 +729,26 @@ impl Store for SqliteStore {
 
     async fn async_configs(&self) -> StoreResult<Vec<AsyncConfigRecord>> {
         self.run(queue::configs).await
+    }
+
+    async fn create_app_key(&self, app: &AppKeyRecord) -> StoreResult<()> {
+        let a = app.clone();
+        self.run(move |c| apps::create(c, &a)).await
+    }
+
+    async fn app_key(&self, app_key: &str) -> StoreResult<Option<AppKeyRecord>> {
+        let k = app_key.to_string();
+        self.run(move |c| apps::by_key(c, &k)).await
+    }
+
+    async fn app_keys(&self, project_id: &str) -> StoreResult<Vec<AppKeyRecord>> {
+        let p = project_id.to_string();
+        self.run(move |c| apps::of_project(c, &p)).await
+    }
+
+    async fn delete_app_key(&self, project_id: &str, id: &str) -> StoreResult<()> {
+        let (p, i) = (project_id.to_string(), id.to_string());
+        self.run(move |c| apps::delete(c, &p, &i)).await
     }
 }
 

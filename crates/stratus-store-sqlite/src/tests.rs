@@ -545,3 +545,51 @@ async fn test_events_lifecycle_limit_and_cascade() {
         .unwrap();
     assert_eq!(left, 0, "rows of a deleted function are gone");
 }
+
+#[tokio::test]
+async fn app_keys_lifecycle() {
+    let (dir, store) = open().await;
+    store.ensure_project("p2").await.unwrap();
+    let app = |id: &str, project: &str, name: &str| AppKeyRecord {
+        id: id.into(),
+        project_id: project.into(),
+        name: name.into(),
+        remark: "for the shop".into(),
+        app_key: format!("key-{id}"),
+        app_secret: format!("secret-{id}"),
+        created_at: "2024-01-02T03:04:05Z".into(),
+    };
+    store.create_app_key(&app("1", "p1", "shop")).await.unwrap();
+    store.create_app_key(&app("2", "p1", "crm")).await.unwrap();
+    // Names are unique per project, not server-wide.
+    store.create_app_key(&app("3", "p2", "shop")).await.unwrap();
+    assert!(matches!(
+        store.create_app_key(&app("4", "p1", "shop")).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        store.app_key("key-2").await.unwrap(),
+        Some(app("2", "p1", "crm"))
+    );
+    assert_eq!(store.app_key("key-4").await.unwrap(), None);
+    let names: Vec<String> = store
+        .app_keys("p1")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.name)
+        .collect();
+    assert_eq!(names, ["shop", "crm"]);
+    // Another project's app cannot be deleted through this one.
+    assert!(matches!(
+        store.delete_app_key("p1", "3").await,
+        Err(StoreError::NotFound)
+    ));
+    store.delete_app_key("p1", "1").await.unwrap();
+    assert_eq!(store.app_key("key-1").await.unwrap(), None);
+    drop(store);
+    // The table survives a reopen (the migration ran once).
+    let again = SqliteStore::open(&dir.path().join("stratus.db")).unwrap();
+    assert_eq!(again.app_keys("p1").await.unwrap().len(), 1);
+    assert_eq!(again.app_keys("p2").await.unwrap().len(), 1);
+}

@@ -5,6 +5,7 @@
 //! `stratus-store-*` crates. `LocalBlobStore` is the embedded blob backend.
 #![deny(missing_docs)]
 
+mod apps;
 mod blob;
 mod dependencies;
 mod events;
@@ -13,6 +14,7 @@ mod records;
 mod triggers;
 mod versions;
 
+pub use apps::AppKeyRecord;
 pub use blob::{BlobStore, LocalBlobStore};
 pub use dependencies::*;
 pub use events::{TestEventRecord, TestEventStore};
@@ -174,4 +176,13 @@ pub trait Store: TestEventStore + DependencyStore + Send + Sync + 'static {
     async fn delete_async_config(&self, function_id: &str, qualifier: &str) -> StoreResult<()>;
     /// Every stored policy (loaded once at start; the engine keeps them in memory).
     async fn async_configs(&self) -> StoreResult<Vec<AsyncConfigRecord>>;
+
+    /// Stores a new app; `Conflict` when the project has an app of that name.
+    async fn create_app_key(&self, app: &AppKeyRecord) -> StoreResult<()>;
+    /// Looks an app up by its public key.
+    async fn app_key(&self, app_key: &str) -> StoreResult<Option<AppKeyRecord>>;
+    /// The apps of a project, in order of creation.
+    async fn app_keys(&self, project_id: &str) -> StoreResult<Vec<AppKeyRecord>>;
+    /// Deletes an app of a project by id; `NotFound` when there is none.
+    async fn delete_app_key(&self, project_id: &str, id: &str) -> StoreResult<()>;
 }

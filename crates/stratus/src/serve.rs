@@ -22,6 +22,14 @@ pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, env = "STRATUS_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
+    /// Address of the API gateway listener that serves APIG triggers (port 0 picks a
+    /// free port).
+    #[arg(long, env = "STRATUS_GATEWAY_LISTEN", default_value = "127.0.0.1:8081")]
+    gateway_listen: SocketAddr,
+    /// The gateway's URL as clients reach it, the start of every API trigger's
+    /// `invoke_url` (default: http://<gateway listen address>).
+    #[arg(long, env = "STRATUS_GATEWAY_URL")]
+    gateway_url: Option<String>,
     /// Data directory (database, code, runtimes, credentials).
     #[arg(long, env = "STRATUS_DATA_DIR", default_value = "./stratus-data")]
     data_dir: PathBuf,
@@ -268,6 +276,18 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 .with_context(|| format!("--mount-root {}", r.display()))
         })
         .collect::<anyhow::Result<_>>()?;
+    let gateway_listener = tokio::net::TcpListener::bind(args.gateway_listen)
+        .await
+        .with_context(|| format!("listen on {} (--gateway-listen)", args.gateway_listen))?;
+    let gateway_addr = gateway_listener.local_addr()?;
+    let gateway_endpoint = format!("http://{gateway_addr}");
+    config.gateway_url = match &args.gateway_url {
+        Some(u) if u.starts_with("http://") || u.starts_with("https://") => {
+            u.trim_end_matches('/').to_string()
+        }
+        Some(u) => anyhow::bail!("--gateway-url {u:?} must start with http:// or https://"),
+        None => gateway_endpoint.clone(),
+    };
     let sandbox = choose_sandbox(&args, &data_dir)?;
     let engine = Engine::start(config, store.clone(), blobs, sandbox).await?;
 
@@ -283,17 +303,38 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         creds_path.display()
     );
 
-    let app = stratus_api::router(stratus_api::AppState {
+    let state = stratus_api::AppState {
         engine: engine.clone(),
         store,
         clock_skew: Duration::from_secs(args.clock_skew),
         debug_auth: args.debug_auth,
+    };
+    let app = stratus_api::router(state.clone());
+    let gateway =
+        stratus_api::gateway_router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let (stop_gateway, gateway_stopped) = tokio::sync::watch::channel(false);
+    let gateway_task = tokio::spawn(async move {
+        let mut stopped = gateway_stopped;
+        axum::serve(gateway_listener, gateway)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.changed().await;
+            })
+            .await
     });
     println!("stratus listening on {endpoint}");
+    println!("stratus gateway listening on {gateway_endpoint}");
     std::io::stdout().flush()?;
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
+    let _ = stop_gateway.send(true);
+    match tokio::time::timeout(Duration::from_secs(5), gateway_task).await {
+        Ok(Ok(Err(e))) => tracing::warn!("gateway listener: {e:#}"),
+        Ok(_) => {}
+        Err(_) => {
+            tracing::warn!("gateway listener: requests still running after 5 s; stopping anyway")
+        }
+    }
     tracing::info!("shutting down: stopping instances");
     engine.shutdown().await;
     Ok(())

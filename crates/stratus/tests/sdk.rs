@@ -71,6 +71,14 @@ fn official_sdk_manages_timer_triggers() {
     assert!(ok, "{out}\nserver log:\n{}", s.stderr.lock().unwrap());
 }
 
+#[test]
+fn official_sdk_manages_api_gateway_triggers() {
+    let s = Server::start(&[]);
+    let script = repo_root().join("crates/stratus/tests/sdk/apig_sdk.py");
+    let (ok, out) = run_script(&s, &script);
+    assert!(ok, "{out}\nserver log:\n{}", s.stderr.lock().unwrap());
+}
+
 /// The shared conformance flow, when the checkout sits next to it (`../shared`); a clean
 /// clone elsewhere has no copy, and the test says so instead of failing.
 #[test]

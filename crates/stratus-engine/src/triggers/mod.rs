@@ -3,6 +3,7 @@
 //! service keeps the records in memory, starts the active ones at boot and tells the
 //! kind when one starts, changes or stops; a new kind only implements the trait.
 
+pub mod apig;
 pub mod timer;
 
 use crate::error::{DeployError, InvokeError};
@@ -54,6 +55,14 @@ pub trait TriggerKind: Send + Sync + 'static {
     }
     /// Checks the create-time `event_data` and returns what is stored.
     fn prepare(&self, binding: &Binding<'_>, event_data: &Value) -> Result<Value, Invalid>;
+    /// Claims what must be unique across triggers (an API gateway route, say) for the
+    /// settings `prepare` returned, before the trigger is stored; the error says what it
+    /// collides with. The default claims nothing.
+    fn reserve(&self, _binding: &Binding<'_>, _prepared: &Value) -> Result<(), String> {
+        Ok(())
+    }
+    /// The create failed after `reserve`: lets go of what it claimed.
+    fn release(&self, _prepared: &Value) {}
     /// Checks and applies a change of `event_data` on update; the default refuses one.
     fn change(&self, _current: &TriggerRecord, event_data: &Value) -> Result<Value, Invalid> {
         if event_data.is_null()
@@ -223,13 +232,13 @@ impl Triggers {
             Qualifier::None => urn.with_qualifier(Qualifier::Latest),
             _ => urn.clone(),
         };
-        let data = kind.prepare(
-            &Binding {
-                record: &record,
-                urn: &qualified,
-            },
-            &input.event_data,
-        )?;
+        let binding = Binding {
+            record: &record,
+            urn: &qualified,
+        };
+        let data = kind.prepare(&binding, &input.event_data)?;
+        kind.reserve(&binding, &data)
+            .map_err(DeployError::Conflict)?;
         let now = now_rfc3339();
         let t = TriggerRecord {
             id: uuid::Uuid::new_v4().to_string(),
@@ -250,14 +259,13 @@ impl Triggers {
             updated_at: now,
             anchor_ms: chrono::Utc::now().timestamp_millis(),
         };
-        self.inner
-            .store
-            .create_trigger(&t)
-            .await
-            .map_err(|e| match e {
+        if let Err(e) = self.inner.store.create_trigger(&t).await {
+            kind.release(&data);
+            return Err(match e {
                 StoreError::NotFound => DeployError::NotFound("the function does not exist".into()),
                 e => e.into(),
-            })?;
+            });
+        }
         self.inner
             .records
             .write()

@@ -18,6 +18,8 @@ pub struct Server {
     pub child: Option<Child>,
     pub dir: tempfile::TempDir,
     pub endpoint: String,
+    /// The API gateway listener (`http://127.0.0.1:PORT`).
+    pub gateway: String,
     pub stderr: Arc<Mutex<String>>,
 }
 
@@ -32,6 +34,8 @@ impl Server {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_stratus"));
         cmd.arg("serve")
             .arg("--listen")
+            .arg("127.0.0.1:0")
+            .arg("--gateway-listen")
             .arg("127.0.0.1:0")
             .arg("--data-dir")
             .arg(dir.path())
@@ -68,20 +72,27 @@ impl Server {
                 if let Some(addr) = line.trim().strip_prefix("stratus listening on ") {
                     let _ = tx.send(addr.to_string());
                 }
+                if let Some(addr) = line.trim().strip_prefix("stratus gateway listening on ") {
+                    let _ = tx.send(addr.to_string());
+                }
                 line.clear();
             }
         });
-        let endpoint = match rx.recv_timeout(Duration::from_secs(30)) {
+        // The main ready line comes first, the gateway's right after it.
+        let mut ready = || match rx.recv_timeout(Duration::from_secs(30)) {
             Ok(e) => e,
             Err(_) => {
                 let _ = child.kill();
                 panic!("server did not start: {}", err_buf.lock().unwrap());
             }
         };
+        let endpoint = ready();
+        let gateway = ready();
         Server {
             child: Some(child),
             dir,
             endpoint,
+            gateway,
             stderr: err_buf,
         }
     }
