@@ -17,8 +17,9 @@ pub struct LogSink {
 }
 
 impl LogSink {
-    /// Starts the writer task (and hourly pruning of lines older than `retention`).
-    pub fn start(store: Arc<dyn Store>, retention: Duration) -> Self {
+    /// Starts the writer task, and pruning every ten minutes of lines older than
+    /// `retention` and of each function's lines beyond the newest `max_lines`.
+    pub fn start(store: Arc<dyn Store>, retention: Duration, max_lines: u64) -> Self {
         let (tx, mut rx) = mpsc::channel::<LogLine>(BACKLOG);
         let writer_store = store.clone();
         tokio::spawn(async move {
@@ -41,12 +42,17 @@ impl LogSink {
             }
         });
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(3600));
+            let mut tick = tokio::time::interval(Duration::from_secs(600));
             loop {
                 tick.tick().await;
                 let cutoff = chrono::Utc::now().timestamp_millis() - retention.as_millis() as i64;
                 if let Err(e) = store.prune_logs(cutoff).await {
                     tracing::warn!("prune logs: {e:#}");
+                }
+                match store.cap_logs(max_lines).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!("dropped {n} log lines over the per-function cap"),
+                    Err(e) => tracing::warn!("cap logs: {e:#}"),
                 }
             }
         });

@@ -125,6 +125,8 @@ struct Ops {
     ops: Vec<Op>,
     names: Vec<String>,
     root: PathBuf,
+    /// Host addresses made unreachable inside the instance's network.
+    blocked: Vec<std::net::Ipv4Addr>,
 }
 
 impl Ops {
@@ -195,6 +197,7 @@ fn build_ops(sb: &IsolatedSandbox, spec: &InstanceSpec) -> std::io::Result<Ops> 
         ops: Vec::new(),
         names: Vec::new(),
         root: root.clone(),
+        blocked: Vec::new(),
     };
     let nosuid = libc::MS_NOSUID | libc::MS_NODEV;
     match &spec.image_root {
@@ -308,6 +311,12 @@ fn build_ops(sb: &IsolatedSandbox, spec: &InstanceSpec) -> std::io::Result<Ops> 
         .unwrap_or(false);
     if spec.network && sb.slirp.is_some() && spec.image_root.is_none() && resolv_is_file {
         o.bind(&sb.state_dir.join("resolv.conf"), "/etc/resolv.conf", true)?;
+    }
+    // slirp4netns connects from the host's own network stack, so without this an
+    // instance could reach any service bound to a host address (the API with
+    // `--listen 0.0.0.0`, databases, ...). Read per start: addresses can change.
+    if spec.network && sb.slirp.is_some() && !sb.allow_host_loopback {
+        o.blocked = netns::host_addresses()?;
     }
     o.mkdirs("/.old", 0o700)?;
     Ok(o)
@@ -481,6 +490,7 @@ fn spawn_in(
         .collect::<Result<_, _>>()?;
     let cwd = spec.cwd.clone().unwrap_or_else(|| "/opt/function".into());
     let names = ops.names;
+    let blocked = ops.blocked;
     let plan = Plan {
         sync_fd: sync_r.as_raw_fd(),
         err_fd: fail_w.as_raw_fd(),
@@ -542,6 +552,7 @@ fn spawn_in(
     let serve = spec.serve_runtime_api;
     let listener = netns::run_in(pid, move || {
         netns::loopback_up()?;
+        netns::block(&blocked)?;
         if serve {
             std::net::TcpListener::bind(("127.0.0.1", API_PORT)).map(Some)
         } else {
