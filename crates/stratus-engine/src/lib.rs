@@ -99,7 +99,7 @@ impl Engine {
             versions.clone(),
             sandbox,
             materializer,
-            sink,
+            sink.clone(),
             shims,
         );
         let queue = AsyncQueue::start(
@@ -129,7 +129,7 @@ impl Engine {
             apps: Apps::new(store.clone()),
             functions,
             invoker,
-            logs: Logs::new(store),
+            logs: Logs::new(store, sink),
             queue,
             versions,
         })
