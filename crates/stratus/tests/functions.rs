@@ -164,7 +164,10 @@ fn lifecycle_through_the_client() {
 
     let (file, bytes) = c.export_function("life").unwrap();
     assert!(
-        file.starts_with("life-") && file.ends_with(".zip"),
+        file.len() == "life".len() + 32 + 4
+            && file.starts_with("life")
+            && file[4..36].bytes().all(|b| b.is_ascii_hexdigit())
+            && file.ends_with(".zip"),
         "{file}"
     );
     assert!(bytes.starts_with(b"PK"));
@@ -1261,7 +1264,9 @@ fn export_honours_type_code_and_config() {
     let both = export(&[]).unwrap();
     assert_eq!(both.header("content-type"), Some("application/zip"));
     let disposition = both.header("content-disposition").unwrap().to_string();
-    assert!(disposition.contains("filename=\"exp-"), "{disposition}");
+    // `<name><md5 of the package>.zip`, no separator, as the guide names it.
+    assert!(disposition.contains("filename=\"exp"), "{disposition}");
+    assert!(!disposition.contains("filename=\"exp-"), "{disposition}");
     let entries = unzip(&both.body);
     let names: Vec<&str> = entries.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["exp.zip", "function.json"]);
