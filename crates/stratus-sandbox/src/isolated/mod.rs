@@ -199,17 +199,20 @@ fn build_ops(sb: &IsolatedSandbox, spec: &InstanceSpec) -> std::io::Result<Ops> 
     let nosuid = libc::MS_NOSUID | libc::MS_NODEV;
     match &spec.image_root {
         Some(image) => {
-            // Mount points must exist in the (shared, read-only) image tree.
-            for d in [
-                "proc",
-                "dev",
-                "tmp",
-                ".old",
-                "opt/function/code",
-                "home/snuser/runtime",
-                "etc",
-            ] {
-                let _ = std::fs::create_dir_all(image.join(d));
+            // Mount points live in the shared image tree and are reached from the host
+            // side before pivot_root: a symlink there would point into the host.
+            for d in ["proc", "dev", "tmp", ".old"] {
+                let p = image.join(d);
+                match std::fs::symlink_metadata(&p) {
+                    Ok(m) if m.is_dir() => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                        std::fs::create_dir(&p)?;
+                    }
+                    _ => return Err(not_a_dir(&format!("/{d}"))),
+                }
+            }
+            for m in &spec.mounts {
+                no_symlinks(image, &m.target)?;
             }
             o.bind(image, "/", false)?;
         }
@@ -306,11 +309,46 @@ fn build_ops(sb: &IsolatedSandbox, spec: &InstanceSpec) -> std::io::Result<Ops> 
     let resolv_is_file = std::fs::symlink_metadata(host_resolv)
         .map(|m| m.is_file())
         .unwrap_or(false);
-    if spec.network && sb.slirp.is_some() && spec.image_root.is_none() && resolv_is_file {
+    let resolv_target = match &spec.image_root {
+        None => resolv_is_file,
+        // An image's own /etc/resolv.conf (made by the image store when missing) is
+        // covered only when it is a plain file under a plain /etc.
+        Some(image) => {
+            std::fs::symlink_metadata(image.join("etc")).is_ok_and(|m| m.is_dir())
+                && std::fs::symlink_metadata(image.join("etc/resolv.conf"))
+                    .is_ok_and(|m| m.is_file())
+        }
+    };
+    if spec.network && sb.slirp.is_some() && resolv_target {
         o.bind(&sb.state_dir.join("resolv.conf"), "/etc/resolv.conf", true)?;
     }
     o.mkdirs("/.old", 0o700)?;
     Ok(o)
+}
+
+fn not_a_dir(inside: &str) -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::InvalidInput,
+        format!("the image's {inside} must be a directory (not a symbolic link or a file)"),
+    )
+}
+
+/// Refuses a mount target whose existing components in the image tree are not plain
+/// directories (the parts that do not exist yet are created as directories).
+fn no_symlinks(image: &Path, inside: &str) -> std::io::Result<()> {
+    let mut p = image.to_path_buf();
+    let mut shown = String::new();
+    for part in inside.split('/').filter(|s| !s.is_empty()) {
+        p.push(part);
+        shown.push('/');
+        shown.push_str(part);
+        match std::fs::symlink_metadata(&p) {
+            Ok(m) if m.is_dir() => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            _ => return Err(not_a_dir(&shown)),
+        }
+    }
+    Ok(())
 }
 
 struct IsolatedHandle {
@@ -488,6 +526,7 @@ fn spawn_in(
         stderr_fd: err_w.as_raw_fd(),
         new_root: c(root.as_os_str().as_bytes())?,
         put_old: c(root.join(".old").as_os_str().as_bytes())?,
+        root_is_bind: spec.image_root.is_some(),
         ops: ops.ops,
         hostname: c(format!("fn-{}", spec.id))?,
         cwd: c(cwd)?,
