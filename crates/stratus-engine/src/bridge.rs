@@ -124,6 +124,14 @@ pub fn spawn(
             tokio::spawn(async move {
                 let id = event.request_id.clone();
                 let outcome = forward(mode, &conns, event, max_result).await;
+                // An image server may run its handlers as child processes: the kernel
+                // killing one for memory leaves the server up, yet the instance went
+                // over its memory. End it; its death reports the request as
+                // RuntimeMemoryExceedLimit like any other runtime's.
+                if mode == Mode::Image && conns.handle.out_of_memory() {
+                    conns.handle.kill();
+                    return;
+                }
                 mailbox.complete(&id, outcome);
             });
         }

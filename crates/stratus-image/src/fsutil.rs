@@ -12,7 +12,10 @@ use std::path::{Component, Path, PathBuf};
 pub(crate) fn normalize(raw: &[u8]) -> Result<Option<PathBuf>, &'static str> {
     // umoci writes the root itself as "/" (`umoci insert DIR /`): that names nothing
     // outside the root, so it is the root like "./".
-    if !raw.is_empty() && raw.iter().all(|b| *b == b'/' || *b == b'.') && !raw.windows(2).any(|w| w == b"..") {
+    if !raw.is_empty()
+        && raw.iter().all(|b| *b == b'/' || *b == b'.')
+        && !raw.windows(2).any(|w| w == b"..")
+    {
         return Ok(None);
     }
     if raw.first() == Some(&b'/') {

@@ -47,6 +47,8 @@ case "$path" in
     echo "image handling $rid" >&2
     case "$body" in
       *fail*) reply "500 Internal Server Error" '{"errorMessage":"asked to fail"}'; exit 0 ;;
+      *sleep*) sleep 30 ;;
+      *hog*) hog=$(head -c 400000000 /dev/zero | tr '\0' a); echo "${#hog}" >&2 ;;
     esac
     if touch /written 2>/dev/null; then rootw=yes; else rootw=no; fi
     if touch /bin/written 2>/dev/null; then binw=yes; else binw=no; fi
@@ -106,7 +108,7 @@ fn build_image(dir: &Path) -> PathBuf {
     std::fs::create_dir_all(stage.join("bin")).unwrap();
     std::fs::copy(BUSYBOX, stage.join("bin/busybox")).unwrap();
     for tool in [
-        "sh", "cat", "wc", "tr", "head", "id", "pwd", "touch", "printf",
+        "sh", "cat", "wc", "tr", "head", "id", "pwd", "touch", "printf", "sleep",
     ] {
         std::os::unix::fs::symlink("busybox", stage.join("bin").join(tool)).unwrap();
     }
@@ -284,6 +286,32 @@ fn image_from_layout_gets_event_context_and_sandbox() {
     assert_eq!(v["gid"], "2001");
     assert_eq!(v["cwd"], "/tmp");
     assert_eq!(v["event"]["n"], 1);
+
+    // Limits are reported as for every runtime: the timeout, and memory (the handler
+    // process the kernel kills is a child of the server, which itself survives).
+    let mut slow = body(
+        "slow-image",
+        serde_json::json!({"image": format!("oci:{}", layout.display())}),
+    );
+    slow.timeout = Some(3);
+    c.create_function(&slow, |_, _| {}).unwrap();
+    let (v, raw, log) = invoke(&c, "slow-image", r#"{"sleep":true}"#);
+    assert_eq!(raw.header("x-is-func-err"), Some("true"));
+    assert_eq!(v["errorType"], "InvokeTimeout", "{v}");
+    assert!(log.contains("InvocationTimedOut"), "{log}");
+    let (v, raw, _) = invoke(&c, "slow-image", "{}");
+    assert_eq!(
+        raw.header("x-is-func-err"),
+        Some("false"),
+        "a new instance: {v}"
+    );
+    let (v, raw, log) = invoke(&c, "echo-image", r#"{"hog":true}"#);
+    assert_eq!(raw.header("x-is-func-err"), Some("true"), "{v}");
+    assert_eq!(v["errorType"], "RuntimeMemoryExceedLimit", "{v}");
+    assert!(log.contains("RuntimeMemoryExceedLimit"), "{log}");
+    let (v, raw, _) = invoke(&c, "echo-image", r#"{"after":"oom"}"#);
+    assert_eq!(raw.header("x-is-func-err"), Some("false"), "{v}");
+    assert_eq!(v["inits"], 1, "a new instance ran /init again: {v}");
 
     // A command that is not in the image fails the start clearly.
     create_image_fn(
