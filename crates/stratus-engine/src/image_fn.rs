@@ -37,7 +37,7 @@ pub(crate) struct Settings {
 }
 
 fn field(name: &str, msg: impl Into<String>) -> Invalid {
-    Invalid::field(&format!("custom_image.{name}"), msg)
+    Invalid::field(format!("custom_image.{name}"), msg)
 }
 
 /// Splits the console's comma-separated list (`-args,value1`).
