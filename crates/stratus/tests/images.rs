@@ -40,6 +40,7 @@ reply() {
 }
 case "$path" in
   /init)
+    if [ -n "$FAIL_INIT" ]; then reply "503 Service Unavailable" "not today"; exit 0; fi
     echo init >> /tmp/inits
     reply "200 OK" "init done"
     ;;
@@ -103,8 +104,14 @@ fn run(cmd: &mut Command) {
 
 /// Builds the busybox image as an OCI layout at `<dir>/layout`, tag `latest`.
 fn build_image(dir: &Path) -> PathBuf {
+    build_image_as(dir, "layout", |_| {})
+}
+
+/// Builds the busybox image as an OCI layout at `<dir>/<name>`; `extra` may add to the
+/// staged root first.
+fn build_image_as(dir: &Path, name: &str, extra: impl FnOnce(&Path)) -> PathBuf {
     use std::os::unix::fs::PermissionsExt;
-    let stage = dir.join("stage");
+    let stage = dir.join(format!("{name}-stage"));
     std::fs::create_dir_all(stage.join("bin")).unwrap();
     std::fs::copy(BUSYBOX, stage.join("bin/busybox")).unwrap();
     for tool in [
@@ -118,7 +125,8 @@ fn build_image(dir: &Path) -> PathBuf {
         std::fs::Permissions::from_mode(0o755),
     )
     .unwrap();
-    let layout = dir.join("layout");
+    extra(&stage);
+    let layout = dir.join(name);
     let image = format!("{}:latest", layout.display());
     run(Command::new("umoci")
         .args(["init", "--layout"])
@@ -395,6 +403,39 @@ fn bad_image_settings_are_refused_and_pull_failures_are_clear() {
     let (v, raw, _) = invoke(&c, "ok-image", "{}");
     assert_eq!(raw.header("x-is-func-err"), Some("false"), "{v}");
     assert_eq!(v["uid"], "1003");
+
+    // An initializer that answers an error fails the start, with its answer.
+    let mut init = body("bad-init", serde_json::json!({"image": good}));
+    init.user_data = Some(r#"{"FAIL_INIT":"1"}"#.into());
+    c.create_function(&init, |_, _| {}).unwrap();
+    let (v, raw, _) = invoke(&c, "bad-init", "{}");
+    assert_eq!(raw.header("x-is-func-err"), Some("true"));
+    let msg = v["errorMessage"].as_str().unwrap_or_default();
+    assert!(
+        msg.contains("/init") && msg.contains("503") && msg.contains("not today"),
+        "{v}"
+    );
+
+    // An image whose /tmp is a symbolic link out of it is refused, never followed.
+    let evil = build_image_as(&dir_path, "evil", |stage| {
+        std::os::unix::fs::symlink("/etc", stage.join("tmp")).unwrap();
+    });
+    create_image_fn(
+        &c,
+        "evil-tmp",
+        serde_json::json!({"image": format!("oci:{}", evil.display())}),
+    )
+    .unwrap();
+    let (v, raw, _) = invoke(&c, "evil-tmp", "{}");
+    assert_eq!(raw.header("x-is-func-err"), Some("true"));
+    assert_eq!(v["errorType"], "ImageStartFailed", "{v}");
+    assert!(
+        v["errorMessage"]
+            .as_str()
+            .unwrap()
+            .contains("/tmp must be a directory"),
+        "{v}"
+    );
 
     // A registry that cannot be reached: the reference is fine, the pull fails clearly.
     create_image_fn(
