@@ -55,8 +55,9 @@ case "$path" in
     if touch /bin/written 2>/dev/null; then binw=yes; else binw=no; fi
     if touch /tmp/written 2>/dev/null; then tmpw=yes; else tmpw=no; fi
     inits=$(cat /tmp/inits 2>/dev/null | wc -l)
-    resp=$(printf '{"event":%s,"request_id":"%s","memory":"%s","func":"%s","timeout":"%s","uid":"%s","gid":"%s","cwd":"%s","greeting":"%s","image_env":"%s","root_writable":"%s","bin_writable":"%s","tmp_writable":"%s","inits":%s}' \
-      "$body" "$rid" "$mem" "$fname" "$tmo" "$(id -u)" "$(id -g)" "$(pwd)" "$GREETING" "$FROM_IMAGE" "$rootw" "$binw" "$tmpw" "$inits")
+    hosts=$(grep -c localhost /etc/hosts)
+    resp=$(printf '{"event":%s,"request_id":"%s","memory":"%s","func":"%s","timeout":"%s","uid":"%s","gid":"%s","cwd":"%s","greeting":"%s","image_env":"%s","root_writable":"%s","bin_writable":"%s","tmp_writable":"%s","inits":%s,"hosts":%s}' \
+      "$body" "$rid" "$mem" "$fname" "$tmo" "$(id -u)" "$(id -g)" "$(pwd)" "$GREETING" "$FROM_IMAGE" "$rootw" "$binw" "$tmpw" "$inits" "$hosts")
     reply "200 OK" "$resp"
     ;;
   *) reply "404 Not Found" "no such path" ;;
@@ -115,7 +116,7 @@ fn build_image_as(dir: &Path, name: &str, extra: impl FnOnce(&Path)) -> PathBuf 
     std::fs::create_dir_all(stage.join("bin")).unwrap();
     std::fs::copy(BUSYBOX, stage.join("bin/busybox")).unwrap();
     for tool in [
-        "sh", "cat", "wc", "tr", "head", "id", "pwd", "touch", "printf", "sleep",
+        "sh", "cat", "wc", "tr", "head", "id", "pwd", "touch", "printf", "sleep", "grep",
     ] {
         std::os::unix::fs::symlink("busybox", stage.join("bin").join(tool)).unwrap();
     }
@@ -262,6 +263,10 @@ fn image_from_layout_gets_event_context_and_sandbox() {
     assert_eq!(v["tmp_writable"], "yes", "{v}");
     assert_eq!(v["inits"], 1, "POST /init runs once before the first event");
     assert!(log.contains("image handling"), "{log}");
+    assert!(
+        v["hosts"].as_u64().unwrap() >= 1,
+        "/etc/hosts names localhost: {v}"
+    );
 
     // A warm instance: /init is not called again.
     let (v, _, _) = invoke(&c, "echo-image", r#"[1,2,3]"#);

@@ -48,6 +48,12 @@ impl IsolatedSandbox {
             .map_err(|e| format!("create {}: {e}", state_dir.display()))?;
         std::fs::write(state_dir.join("resolv.conf"), "nameserver 10.0.2.3\n")
             .map_err(|e| e.to_string())?;
+        // Container images get this /etc/hosts, as container engines give theirs.
+        std::fs::write(
+            state_dir.join("hosts"),
+            "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n",
+        )
+        .map_err(|e| e.to_string())?;
         let slirp = ["/usr/bin/slirp4netns", "/bin/slirp4netns"]
             .iter()
             .map(PathBuf::from)
@@ -321,6 +327,13 @@ fn build_ops(sb: &IsolatedSandbox, spec: &InstanceSpec) -> std::io::Result<Ops> 
     };
     if spec.network && sb.slirp.is_some() && resolv_target {
         o.bind(&sb.state_dir.join("resolv.conf"), "/etc/resolv.conf", true)?;
+    }
+    if let Some(image) = &spec.image_root {
+        let plain = std::fs::symlink_metadata(image.join("etc")).is_ok_and(|m| m.is_dir())
+            && std::fs::symlink_metadata(image.join("etc/hosts")).is_ok_and(|m| m.is_file());
+        if plain {
+            o.bind(&sb.state_dir.join("hosts"), "/etc/hosts", true)?;
+        }
     }
     o.mkdirs("/.old", 0o700)?;
     Ok(o)
