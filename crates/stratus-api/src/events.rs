@@ -3,7 +3,7 @@
 
 use crate::auth::Principal;
 use crate::error::ApiError;
-use crate::functions::{json_body, latest_key};
+use crate::functions::{json_body, key_of, parse_urn};
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -15,8 +15,10 @@ use stratus_api_types::{
     EventTemplateView, UpdateEventBody,
 };
 use stratus_engine::{TestEventError, EVENT_TEMPLATES};
+use stratus_store::FunctionKey;
 use stratus_store::TestEventRecord;
 use stratus_types::limits::TEST_EVENT_CONTENT_MAX;
+use stratus_types::Qualifier;
 
 impl From<TestEventError> for ApiError {
     fn from(e: TestEventError) -> Self {
@@ -94,6 +96,27 @@ fn reference(e: &TestEventRecord) -> EventRef {
     }
 }
 
+/// The function whose events a URN addresses. Saved test events belong to the
+/// function, so a version or alias URN reaches the same events once it exists.
+async fn events_key(
+    state: &AppState,
+    project_id: &str,
+    raw: &str,
+) -> Result<FunctionKey, ApiError> {
+    let urn = parse_urn(project_id, raw)?;
+    let key = key_of(&urn);
+    match &urn.qualifier {
+        Qualifier::None | Qualifier::Latest => {}
+        Qualifier::Version(v) => {
+            state.engine.versions.version(&key, v).await?;
+        }
+        Qualifier::Alias(a) => {
+            state.engine.versions.alias(&key, a).await?;
+        }
+    }
+    Ok(key)
+}
+
 /// `POST .../{function_urn}/events`.
 pub async fn create(
     State(state): State<AppState>,
@@ -101,7 +124,7 @@ pub async fn create(
     Path((_, urn)): Path<(String, String)>,
     body: Bytes,
 ) -> Result<Json<EventRef>, ApiError> {
-    let key = latest_key(&who.project_id, &urn)?;
+    let key = events_key(&state, &who.project_id, &urn).await?;
     let body: CreateEventBody = body_of(&body)?;
     let Some(name) = body.name.as_deref() else {
         return Err(ApiError::bad_request("name is required"));
@@ -121,7 +144,7 @@ pub async fn list(
     Extension(who): Extension<Principal>,
     Path((_, urn)): Path<(String, String)>,
 ) -> Result<Json<EventList>, ApiError> {
-    let key = latest_key(&who.project_id, &urn)?;
+    let key = events_key(&state, &who.project_id, &urn).await?;
     let events = state.engine.test_events.list(&key).await?;
     Ok(Json(EventList {
         count: events.len(),
@@ -143,7 +166,7 @@ pub async fn show(
     Extension(who): Extension<Principal>,
     Path((_, urn, event_id)): Path<(String, String, String)>,
 ) -> Result<Json<EventDetail>, ApiError> {
-    let key = latest_key(&who.project_id, &urn)?;
+    let key = events_key(&state, &who.project_id, &urn).await?;
     let e = state.engine.test_events.get(&key, &event_id).await?;
     Ok(Json(EventDetail {
         content: encode(&e.content),
@@ -160,7 +183,7 @@ pub async fn update(
     Path((_, urn, event_id)): Path<(String, String, String)>,
     body: Bytes,
 ) -> Result<Json<EventRef>, ApiError> {
-    let key = latest_key(&who.project_id, &urn)?;
+    let key = events_key(&state, &who.project_id, &urn).await?;
     let body: UpdateEventBody = body_of(&body)?;
     let content = decode_content(body.content.as_deref())?;
     let events = &state.engine.test_events;
@@ -183,7 +206,7 @@ pub async fn delete(
     Extension(who): Extension<Principal>,
     Path((_, urn, event_id)): Path<(String, String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let key = latest_key(&who.project_id, &urn)?;
+    let key = events_key(&state, &who.project_id, &urn).await?;
     state.engine.test_events.delete(&key, &event_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

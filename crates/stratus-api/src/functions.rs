@@ -30,7 +30,7 @@ pub fn parse_urn(project_id: &str, raw: &str) -> Result<Urn, ApiError> {
     Ok(urn)
 }
 
-fn key_of(urn: &Urn) -> FunctionKey {
+pub(crate) fn key_of(urn: &Urn) -> FunctionKey {
     FunctionKey {
         project_id: urn.project_id.clone(),
         package: urn.package.clone(),

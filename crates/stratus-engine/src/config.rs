@@ -28,6 +28,8 @@ pub struct EngineConfig {
     pub code_url_hosts: Vec<String>,
     /// How long log lines are kept.
     pub log_retention: Duration,
+    /// Log lines kept per function (the newest); older ones are pruned.
+    pub log_max_lines: u64,
     /// Whether instances get outbound network access (unless a function turns it off).
     pub network: bool,
     /// Host directories under which functions may mount shared directories.
@@ -62,6 +64,7 @@ impl EngineConfig {
             max_functions: stratus_types::limits::FUNCTIONS_PER_PROJECT,
             code_url_hosts: Vec::new(),
             log_retention: Duration::from_secs(7 * 24 * 3600),
+            log_max_lines: 1_000_000,
             network: true,
             mount_roots: Vec::new(),
             async_concurrency: stratus_types::limits::PROJECT_CONCURRENCY / 2,

@@ -679,7 +679,7 @@ fn assemble_export(
         )));
     }
     Ok(ExportedFunction {
-        file_name: format!("{name}-{md5}.zip"),
+        file_name: format!("{name}{md5}.zip"),
         bytes,
     })
 }
@@ -779,7 +779,7 @@ mod tests {
         let both = assemble_export("f", package(), true, Some(b"{}".to_vec()), EXPORT_MAX);
         assert!(both
             .as_ref()
-            .is_ok_and(|e| e.file_name == format!("f-{md5}.zip")
+            .is_ok_and(|e| e.file_name == format!("f{md5}.zip")
                 && holds(&e.bytes, &["f.zip", "function.json"])));
         let code = assemble_export("f", package(), true, None, EXPORT_MAX);
         assert!(code.is_ok_and(|e| holds(&e.bytes, &["f.zip"])));

@@ -773,6 +773,10 @@ pub(crate) struct LogCollector {
 #[derive(Default)]
 struct LogState {
     requests: HashMap<String, RequestLog>,
+    /// The request begun last: untagged output goes to it when several are in flight
+    /// (the guide warns that plain prints are misattributed under concurrency; they are
+    /// at least kept).
+    latest: String,
     startup: Vec<String>,
 }
 
@@ -803,9 +807,11 @@ impl RequestLog {
 impl LogCollector {
     /// Starts collecting lines for a request.
     pub fn begin(&self, request_id: &str) {
-        self.lock()
+        let mut state = self.lock();
+        state
             .requests
             .insert(request_id.to_string(), RequestLog::default());
+        state.latest = request_id.to_string();
     }
 
     /// Stops collecting for a request and returns its lines.
@@ -913,7 +919,8 @@ impl LogState {
         let target = match tag {
             Some(id) => self.requests.get_mut(String::from_utf8_lossy(id).as_ref()),
             None if self.requests.len() == 1 => self.requests.values_mut().next(),
-            None => None,
+            None if self.requests.contains_key(&self.latest) => self.requests.get_mut(&self.latest),
+            None => self.requests.values_mut().next(),
         };
         match target {
             Some(req) => req.push(text),
@@ -936,7 +943,22 @@ fn unread_bytes(fd: i32) -> i32 {
 
 #[cfg(test)]
 mod tests {
-    use super::is_sh_script;
+    use super::{is_sh_script, LogCollector};
+
+    #[test]
+    fn untagged_output_goes_to_the_latest_request() {
+        let logs = LogCollector::default();
+        logs.begin("a");
+        logs.lock().dispatch(b"only a");
+        logs.begin("b");
+        logs.lock().dispatch(b"\x1ea\x1ftagged a");
+        logs.lock().dispatch(b"plain");
+        assert_eq!(logs.end("a"), ["only a", "tagged a"]);
+        logs.lock().dispatch(b"b again");
+        assert_eq!(logs.end("b"), ["plain", "b again"]);
+        logs.lock().dispatch(b"nobody");
+        assert_eq!(logs.startup_lines(), ["nobody"]);
+    }
 
     #[test]
     fn sh_scripts_are_recognised() {

@@ -88,7 +88,7 @@ impl Engine {
     ) -> anyhow::Result<Engine> {
         let config = Arc::new(config);
         let shims = shims::write_shims(&config.data_dir)?;
-        let sink = LogSink::start(store.clone(), config.log_retention);
+        let sink = LogSink::start(store.clone(), config.log_retention, config.log_max_lines);
         let materializer =
             materialize::Materializer::new(config.data_dir.join("code"), blobs.clone());
         let functions = Functions::new(config.clone(), store.clone(), blobs.clone());
@@ -100,7 +100,7 @@ impl Engine {
             versions.clone(),
             sandbox,
             materializer,
-            sink,
+            sink.clone(),
             shims,
         );
         let queue = AsyncQueue::start(
@@ -130,7 +130,7 @@ impl Engine {
             apps: Apps::new(store.clone()),
             functions,
             invoker,
-            logs: Logs::new(store),
+            logs: Logs::new(store, sink),
             queue,
             versions,
         })

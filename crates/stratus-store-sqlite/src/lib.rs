@@ -555,6 +555,44 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn cap_logs(&self, keep: u64) -> StoreResult<u64> {
+        let keep = keep.max(1) as i64;
+        self.run(move |c| {
+            let over: Vec<(String, String, String)> = {
+                let mut stmt = c
+                    .prepare(
+                        "SELECT project_id, package, function FROM logs \
+                         GROUP BY project_id, package, function HAVING COUNT(*) > ?1",
+                    )
+                    .map_err(internal)?;
+                let rows = stmt
+                    .query_map(params![keep], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                    .map_err(internal)?;
+                rows.collect::<Result<_, _>>().map_err(internal)?
+            };
+            let mut deleted = 0u64;
+            for (project, package, function) in over {
+                // The seq of the oldest line to keep; everything before it goes.
+                let cutoff: i64 = c
+                    .query_row(
+                        "SELECT seq FROM logs WHERE project_id = ?1 AND package = ?2 AND function = ?3 \
+                         ORDER BY seq DESC LIMIT 1 OFFSET ?4",
+                        params![project, package, function, keep - 1],
+                        |r| r.get(0),
+                    )
+                    .map_err(internal)?;
+                deleted += c
+                    .execute(
+                        "DELETE FROM logs WHERE project_id = ?1 AND package = ?2 AND function = ?3 AND seq < ?4",
+                        params![project, package, function, cutoff],
+                    )
+                    .map_err(internal)? as u64;
+            }
+            Ok(deleted)
+        })
+        .await
+    }
+
     async fn publish_version(
         &self,
         function_id: &str,

@@ -295,6 +295,42 @@ async fn logs_append_query_prune() {
     assert_eq!(store.query_logs(&base).await.unwrap().len(), 1);
 }
 
+#[tokio::test]
+async fn logs_cap_keeps_the_newest_per_function() {
+    let (_dir, store) = open().await;
+    let line = |function: &str, t: i64| LogLine {
+        project_id: "p1".into(),
+        package: "default".into(),
+        function: function.into(),
+        version: "latest".into(),
+        request_id: "r".into(),
+        time_ms: t,
+        level: "INFO".into(),
+        text: format!("{function}-{t}"),
+    };
+    let mut lines: Vec<LogLine> = (0..10).map(|t| line("noisy", t)).collect();
+    lines.extend((0..2).map(|t| line("quiet", t)));
+    store.append_logs(&lines).await.unwrap();
+    assert_eq!(store.cap_logs(3).await.unwrap(), 7);
+    let query = |function: &str| LogQuery {
+        project_id: "p1".into(),
+        package: "default".into(),
+        function: function.into(),
+        limit: 100,
+        ..Default::default()
+    };
+    let noisy: Vec<String> = store
+        .query_logs(&query("noisy"))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|l| l.line.text)
+        .collect();
+    assert_eq!(noisy, ["noisy-7", "noisy-8", "noisy-9"]);
+    assert_eq!(store.query_logs(&query("quiet")).await.unwrap().len(), 2);
+    assert_eq!(store.cap_logs(3).await.unwrap(), 0);
+}
+
 fn queued(id: &str, function_id: &str, accepted_ms: i64) -> AsyncRequest {
     AsyncRequest {
         request_id: id.into(),

@@ -102,6 +102,8 @@ pub trait Store: TestEventStore + DependencyStore + Send + Sync + 'static {
     async fn query_logs(&self, query: &LogQuery) -> StoreResult<Vec<StoredLogLine>>;
     /// Deletes log lines older than the given Unix time in milliseconds.
     async fn prune_logs(&self, older_than_ms: i64) -> StoreResult<u64>;
+    /// Keeps only the newest `keep` log lines of each function; returns lines deleted.
+    async fn cap_logs(&self, keep: u64) -> StoreResult<u64>;
 
     /// Publishes a version of a function; `Conflict` when the name is taken, `Quota` when
     /// the function already has `max_versions`, `NotFound` without the function.

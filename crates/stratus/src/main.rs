@@ -30,6 +30,12 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
-        Command::Cli(cli) => stratus_cli::run(cli),
+        Command::Cli(cli) => {
+            // A CLI piped into `head` should end quietly when the pipe closes, as other
+            // command-line tools do, instead of panicking in println!.
+            // SAFETY: resetting one signal's disposition before any thread is started.
+            unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+            stratus_cli::run(cli)
+        }
     }
 }

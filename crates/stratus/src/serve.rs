@@ -66,6 +66,9 @@ pub struct ServeArgs {
     /// Days log lines are kept.
     #[arg(long, env = "STRATUS_LOG_RETENTION_DAYS", default_value_t = 7)]
     log_retention_days: u64,
+    /// Log lines kept per function (the newest ones).
+    #[arg(long, env = "STRATUS_LOG_MAX_LINES", default_value_t = 1_000_000)]
+    log_max_lines: u64,
     /// Include the canonical request in signature errors (debugging clients).
     #[arg(long, env = "STRATUS_DEBUG_AUTH")]
     debug_auth: bool,
@@ -273,6 +276,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .cloned()
         .collect();
     config.log_retention = Duration::from_secs(args.log_retention_days.max(1) * 86_400);
+    config.log_max_lines = args.log_max_lines.max(1);
     if let Some(p) = &args.python {
         config.python = p.clone();
     }

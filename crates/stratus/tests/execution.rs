@@ -1725,6 +1725,12 @@ fn logs_by_request_id() {
     );
     let (first, _) = call(&c, "talks", &json!({"who": "first"}));
     let (second, _) = call(&c, "talks", &json!({"who": "second"}));
+    // A query right after the invocation sees its lines (the query flushes the batch).
+    let now = stored_lines(&c, "talks", &second.request_id);
+    assert!(
+        now.iter().any(|l| l.contains("Finish invoke request")),
+        "lines of the last request at once: {now:?}"
+    );
     finished_lines(&c, "talks", &first.request_id);
 
     let (ok, out, err) = s.cli(&["fn", "logs", "talks", "--request-id", &first.request_id]);

@@ -282,6 +282,68 @@ fn instances_cannot_reach_the_platform_api() {
     assert_ne!(v["10.0.2.2"], "connected", "{v}");
 }
 
+/// Global IPv4 addresses of this host, from iproute2.
+fn host_ipv4() -> Vec<String> {
+    let out = std::process::Command::new("ip")
+        .args(["-4", "-o", "addr", "show", "scope", "global"])
+        .output();
+    let Ok(out) = out else { return Vec::new() };
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(3))
+        .filter_map(|a| a.split('/').next())
+        .map(str::to_string)
+        .collect()
+}
+
+const PROBE_HOSTS: &str = "import socket\ndef handler(event, context):\n    out = {}\n    for host in event['hosts']:\n        s = socket.socket()\n        s.settimeout(2)\n        try:\n            s.connect((host, event['port']))\n            out[host] = 'connected'\n        except OSError as e:\n            out[host] = str(e)\n        finally:\n            s.close()\n    return out\n";
+
+#[test]
+fn instances_cannot_reach_host_addresses() {
+    if !root() {
+        return;
+    }
+    if !std::path::Path::new("/usr/bin/slirp4netns").exists() {
+        eprintln!("SKIP: slirp4netns is not installed; no outbound path to test");
+        return;
+    }
+    let hosts = host_ipv4();
+    if hosts.is_empty() {
+        eprintln!("SKIP: this host has no global IPv4 address");
+        return;
+    }
+    // A service on every host address stands for the API started with `--listen 0.0.0.0`.
+    let service = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
+    let port = service.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for s in service.incoming().flatten() {
+            drop(s);
+        }
+    });
+    let event = serde_json::json!({"hosts": hosts, "port": port}).to_string();
+    let s = isolated(&[]);
+    let c = s.client();
+    py(&c, "probe", PROBE_HOSTS, 128, 10);
+    let (v, _, _) = call(&c, "probe", &event);
+    for h in &hosts {
+        assert_ne!(v[h.as_str()], "connected", "host address {h}: {v}");
+    }
+    // The same probe with host access allowed connects, so the check above can fail.
+    let s = isolated(&["--allow-instance-host-access"]);
+    let c = s.client();
+    py(&c, "probe", PROBE_HOSTS, 128, 10);
+    let mut reached = false;
+    for _ in 0..20 {
+        let (v, _, _) = call(&c, "probe", &event);
+        if v[hosts[0].as_str()] == "connected" {
+            reached = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(reached, "with host access allowed the host address answers");
+}
+
 #[test]
 fn outbound_network_works_and_can_be_turned_off() {
     if !root() {

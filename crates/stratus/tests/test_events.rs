@@ -233,6 +233,23 @@ fn bad_input_is_refused_and_changes_nothing() {
     assert_eq!((status, code.as_str()), (404, "FSS.0404"));
     let (status, _, _) = api_err(c.list_events(&format!("{}:v9", c.urn("echo"))));
     assert_eq!(status, 404);
+    // Events belong to the function: a published version's URN reaches the same ones.
+    c.publish_version(
+        "echo",
+        &stratus_api_types::PublishBody {
+            version: Some("v1".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let by_version: Vec<String> = c
+        .list_events(&format!("{}:v1", c.urn("echo")))
+        .unwrap()
+        .events
+        .into_iter()
+        .map(|e| e.name)
+        .collect();
+    assert_eq!(by_version, names(&c, "echo"));
 
     // Nothing above changed what is stored.
     assert_eq!(names(&c, "echo"), ["good".to_string(), fits]);

@@ -131,6 +131,8 @@ struct Ops {
     ops: Vec<Op>,
     names: Vec<String>,
     root: PathBuf,
+    /// Host addresses made unreachable inside the instance's network.
+    blocked: Vec<std::net::Ipv4Addr>,
 }
 
 impl Ops {
@@ -201,6 +203,7 @@ fn build_ops(sb: &IsolatedSandbox, spec: &InstanceSpec) -> std::io::Result<Ops> 
         ops: Vec::new(),
         names: Vec::new(),
         root: root.clone(),
+        blocked: Vec::new(),
     };
     let nosuid = libc::MS_NOSUID | libc::MS_NODEV;
     match &spec.image_root {
@@ -334,6 +337,12 @@ fn build_ops(sb: &IsolatedSandbox, spec: &InstanceSpec) -> std::io::Result<Ops> 
         if plain {
             o.bind(&sb.state_dir.join("hosts"), "/etc/hosts", true)?;
         }
+    }
+    // slirp4netns connects from the host's own network stack, so without this an
+    // instance could reach any service bound to a host address (the API with
+    // `--listen 0.0.0.0`, databases, ...). Read per start: addresses can change.
+    if spec.network && sb.slirp.is_some() && !sb.allow_host_loopback {
+        o.blocked = netns::host_addresses()?;
     }
     o.mkdirs("/.old", 0o700)?;
     Ok(o)
@@ -532,6 +541,7 @@ fn spawn_in(
         .collect::<Result<_, _>>()?;
     let cwd = spec.cwd.clone().unwrap_or_else(|| "/opt/function".into());
     let names = ops.names;
+    let blocked = ops.blocked;
     let plan = Plan {
         sync_fd: sync_r.as_raw_fd(),
         err_fd: fail_w.as_raw_fd(),
@@ -594,6 +604,7 @@ fn spawn_in(
     let serve = spec.serve_runtime_api;
     let listener = netns::run_in(pid, move || {
         netns::loopback_up()?;
+        netns::block(&blocked)?;
         if serve {
             std::net::TcpListener::bind(("127.0.0.1", API_PORT)).map(Some)
         } else {
