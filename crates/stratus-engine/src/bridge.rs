@@ -31,11 +31,12 @@ struct Connections {
 }
 
 impl Connections {
-    async fn take(&self) -> std::io::Result<Sender> {
+    /// An idle connection (`true`: reused) or a new one.
+    async fn take(&self) -> std::io::Result<(Sender, bool)> {
         loop {
             let c = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
             match c {
-                Some(s) if !s.is_closed() => return Ok(s),
+                Some(s) if !s.is_closed() => return Ok((s, true)),
                 Some(_) => continue,
                 None => break,
             }
@@ -54,11 +55,24 @@ impl Connections {
         tokio::spawn(async move {
             let _ = conn.await;
         });
-        Ok(sender)
+        Ok((sender, false))
     }
 
-    fn give_back(&self, s: Sender) {
-        self.idle.lock().unwrap_or_else(|p| p.into_inner()).push(s);
+    /// Keeps a connection for the next request, unless the server said it closes it
+    /// (small servers answer `Connection: close` or speak HTTP/1.0).
+    fn give_back(&self, s: Sender, parts: &http::response::Parts) {
+        let closing = parts.version < http::Version::HTTP_11
+            || parts
+                .headers
+                .get_all(http::header::CONNECTION)
+                .iter()
+                .any(|v| {
+                    v.to_str()
+                        .is_ok_and(|v| v.to_ascii_lowercase().contains("close"))
+                });
+        if !closing {
+            self.idle.lock().unwrap_or_else(|p| p.into_inner()).push(s);
+        }
     }
 }
 
@@ -90,17 +104,12 @@ pub fn spawn(
     });
     tokio::spawn(async move {
         if mode == Mode::Image {
-            // Optional initializer endpoint; any answer (404 included) means "done".
-            if let Ok(mut s) = conns.take().await {
-                let req = http::Request::post("/init")
-                    .header("host", "127.0.0.1:8000")
-                    .body(Full::new(Bytes::new()));
-                if let Ok(req) = req {
-                    if let Ok(resp) = s.send_request(req).await {
-                        let _ = resp.into_body().collect().await;
-                        conns.give_back(s);
-                    }
-                }
+            if let Err(why) = image_init(&conns).await {
+                mailbox.init_failed(Bytes::from(
+                    serde_json::json!({"errorType": "InitializationFailed", "errorMessage": why})
+                        .to_string(),
+                ));
+                return;
             }
         }
         loop {
@@ -115,10 +124,54 @@ pub fn spawn(
             tokio::spawn(async move {
                 let id = event.request_id.clone();
                 let outcome = forward(mode, &conns, event, max_result).await;
+                // An image server may run its handlers as child processes: the kernel
+                // killing one for memory leaves the server up, yet the instance went
+                // over its memory. End it; its death reports the request as
+                // RuntimeMemoryExceedLimit like any other runtime's.
+                if mode == Mode::Image && conns.handle.out_of_memory() {
+                    conns.handle.kill();
+                    return;
+                }
                 mailbox.complete(&id, outcome);
             });
         }
     });
+}
+
+/// Calls the image's optional initializer, `POST /init`, once: a success, 404 or 405
+/// (no such endpoint) lets the instance take events; any other answer fails the start.
+async fn image_init(conns: &Connections) -> Result<(), String> {
+    let (mut s, _) = conns
+        .take()
+        .await
+        .map_err(|e| format!("cannot reach the image's HTTP server on port 8000: {e}"))?;
+    let req = http::Request::post("/init")
+        .header("host", "127.0.0.1:8000")
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from_static(b"{}")))
+        .map_err(|e| e.to_string())?;
+    let resp = s
+        .send_request(req)
+        .await
+        .map_err(|e| format!("POST /init failed: {e}"))?;
+    let (parts, body) = resp.into_parts();
+    let body = Limited::new(body, 64 * 1024)
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    let status = parts.status;
+    conns.give_back(s, &parts);
+    if status.is_success()
+        || status == http::StatusCode::NOT_FOUND
+        || status == http::StatusCode::METHOD_NOT_ALLOWED
+    {
+        return Ok(());
+    }
+    Err(format!(
+        "POST /init answered {status}: {}",
+        String::from_utf8_lossy(&body).trim()
+    ))
 }
 
 fn mailbox_closed(m: &Mailbox) -> bool {
@@ -132,26 +185,34 @@ fn error(kind: &str, msg: &str) -> Outcome {
 }
 
 async fn forward(mode: Mode, conns: &Connections, event: Event, max_result: usize) -> Outcome {
-    let req = match build_request(mode, &event) {
-        Ok(r) => r,
-        Err(m) => return error("InvalidEvent", &m),
-    };
-    let mut sender = match conns.take().await {
-        Ok(s) => s,
-        Err(e) => {
-            return error(
-                "ConnectionFailed",
-                &format!("cannot reach the function's HTTP server on port 8000: {e}"),
-            )
-        }
-    };
-    let resp = match sender.send_request(req).await {
-        Ok(r) => r,
-        Err(e) => {
-            return error(
-                "ConnectionFailed",
-                &format!("the function's HTTP server failed: {e}"),
-            )
+    let mut attempt = 0;
+    let (sender, resp) = loop {
+        let req = match build_request(mode, &event) {
+            Ok(r) => r,
+            Err(m) => return error("InvalidEvent", &m),
+        };
+        let (mut sender, reused) = match conns.take().await {
+            Ok(s) => s,
+            Err(e) => {
+                return error(
+                    "ConnectionFailed",
+                    &format!("cannot reach the function's HTTP server on port 8000: {e}"),
+                )
+            }
+        };
+        match sender.send_request(req).await {
+            Ok(r) => break (sender, r),
+            // An idle connection the server closed meanwhile: the request never
+            // reached it, so a fresh connection may carry it.
+            Err(e) if reused && attempt == 0 && (e.is_canceled() || e.is_closed()) => {
+                attempt += 1;
+            }
+            Err(e) => {
+                return error(
+                    "ConnectionFailed",
+                    &format!("the function's HTTP server failed: {e}"),
+                )
+            }
         }
     };
     let (parts, body) = resp.into_parts();
@@ -159,7 +220,7 @@ async fn forward(mode: Mode, conns: &Connections, event: Event, max_result: usiz
         Ok(b) => b.to_bytes(),
         Err(_) => return Outcome::TooLarge(max_result),
     };
-    conns.give_back(sender);
+    conns.give_back(sender, &parts);
     match mode {
         Mode::Image => {
             if parts.status.is_success() {

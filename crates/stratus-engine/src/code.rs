@@ -91,10 +91,16 @@ pub fn prepare(
             download(url, allowed_hosts, "code_url", CODE_PACKAGE_MAX)?
         }
         "Custom-Image-Swr" => {
-            return Err(invalid(
-                "code_type",
-                "container-image functions are not supported by this server yet",
-            ));
+            if runtime.kind() != RuntimeKind::CustomImage {
+                return Err(invalid(
+                    "code_type",
+                    format!(
+                        "Custom-Image-Swr is only for the runtime \"Custom Image\" (not {})",
+                        runtime.id()
+                    ),
+                ));
+            }
+            image_placeholder()
         }
         other => {
             return Err(invalid(
@@ -127,6 +133,17 @@ pub fn prepare(
         },
         bytes,
     })
+}
+
+/// The package stored for a container-image function: the code is the image, so this
+/// only says so (every function has a package blob).
+fn image_placeholder() -> Vec<u8> {
+    stratus_package::zip_single(
+        "IMAGE.txt",
+        b"This function runs a container image; see custom_image.image.\n",
+        0o644,
+    )
+    .unwrap_or_default()
 }
 
 /// Unpacks a stored package into a directory with the platform limits.
@@ -313,6 +330,7 @@ pub fn default_code(runtime: &Runtime, handler: &str) -> Option<Vec<u8>> {
             ),
             0o644,
         ),
+        RuntimeKind::CustomImage => return Some(image_placeholder()),
         _ => return None,
     };
     stratus_package::zip_single(&name, body.as_bytes(), mode).ok()

@@ -43,6 +43,11 @@ pub struct EngineConfig {
     pub bucket_dir: PathBuf,
     /// Where the API gateway listener is reached (the start of API trigger URLs).
     pub gateway_url: String,
+    /// Host directories under which container-image functions may name OCI layouts and
+    /// archives (`oci:`, `oci-archive:`); empty refuses local references.
+    pub image_layout_roots: Vec<PathBuf>,
+    /// Registries (`host[:port]`) pulled from over plain http besides loopback ones.
+    pub image_insecure_registries: Vec<String>,
 }
 
 impl EngineConfig {
@@ -66,6 +71,8 @@ impl EngineConfig {
             async_retention: Duration::from_secs(3 * 24 * 3600),
             bucket_dir: data_dir.join("buckets"),
             gateway_url: "http://127.0.0.1:8081".to_string(),
+            image_layout_roots: Vec::new(),
+            image_insecure_registries: Vec::new(),
             data_dir,
         }
     }

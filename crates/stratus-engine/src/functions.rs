@@ -188,7 +188,14 @@ impl Functions {
                     &runtime,
                     &handler,
                     CodeUpload {
-                        code_type: Some("zip".into()),
+                        code_type: Some(
+                            if runtime.kind() == stratus_types::RuntimeKind::CustomImage {
+                                "Custom-Image-Swr"
+                            } else {
+                                "zip"
+                            }
+                            .into(),
+                        ),
                         file: Some(base64_encode(&bytes)),
                         ..CodeUpload::default()
                     },
@@ -508,6 +515,7 @@ impl Functions {
         if let Some(m) = spec.extras.get("mount_config") {
             crate::mounts::parse(m, &self.config.mount_roots)?;
         }
+        crate::image_fn::settings(spec, &self.config.image_layout_roots)?;
         if let Some(n) = spec.extras.get("network_controller") {
             if !n.is_object() {
                 return Err(Invalid::field("network_controller", "must be an object").into());

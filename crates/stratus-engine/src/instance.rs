@@ -59,6 +59,7 @@ pub(crate) struct Launch<'a> {
     pub java: Option<&'a std::path::Path>,
     pub network: bool,
     pub mount_roots: &'a [PathBuf],
+    pub images: &'a Arc<crate::image_fn::Images>,
 }
 
 pub(crate) struct Instance {
@@ -424,26 +425,50 @@ pub(crate) async fn start(
             });
         }
     }
-    let (program, args) = program(&l, &view).inspect_err(|_| {
-        let _ = std::fs::remove_dir_all(&work_dir);
-    })?;
     let mount_cfg = match l.spec.extras.get("mount_config") {
         Some(v) => crate::mounts::parse(v, l.mount_roots)
             .map_err(|e| fail_sys(format!("disk mounts: {e}")))?,
         None => crate::mounts::MountConfig::default(),
     };
+    // A container image brings its own root, command line, user and environment.
+    let image = if kind == RuntimeKind::CustomImage {
+        let ids = (mount_cfg.uid, mount_cfg.gid);
+        let planned = crate::image_fn::launch(l.images, l.spec, sandbox.name(), ids).await;
+        Some(planned.inspect_err(|_| {
+            let _ = std::fs::remove_dir_all(&work_dir);
+        })?)
+    } else {
+        None
+    };
+    let (program, args) = match &image {
+        Some(i) => (i.program.clone(), i.args.clone()),
+        None => program(&l, &view).inspect_err(|_| {
+            let _ = std::fs::remove_dir_all(&work_dir);
+        })?,
+    };
+    let env = match &image {
+        Some(i) => crate::image_fn::merge_env(&i.env, environment(&l, &view)),
+        None => environment(&l, &view),
+    };
     let spec = InstanceSpec {
         id: l.id,
         program,
         args,
-        env: environment(&l, &view),
+        env,
         code_dir: l.code_dir.clone(),
-        runtime_dir: l.shims.root.clone(),
+        runtime_dir: match &image {
+            Some(_) => PathBuf::new(),
+            None => l.shims.root.clone(),
+        },
         work_dir: work_dir.clone(),
-        image_root: None,
-        cwd: None,
-        uid: mount_cfg.uid.unwrap_or(1003),
-        gid: mount_cfg.gid.unwrap_or(1003),
+        image_root: image.as_ref().map(|i| i.root.clone()),
+        cwd: image.as_ref().map(|i| i.cwd.clone()),
+        uid: image
+            .as_ref()
+            .map_or(mount_cfg.uid.unwrap_or(1003), |i| i.uid),
+        gid: image
+            .as_ref()
+            .map_or(mount_cfg.gid.unwrap_or(1003), |i| i.gid),
         mounts: mount_cfg
             .mounts
             .iter()
@@ -455,7 +480,7 @@ pub(crate) async fn start(
             .collect(),
         links: runtime_links(&l),
         network: l.network,
-        serve_runtime_api: !is_http && !is_go,
+        serve_runtime_api: !is_http && !is_go && image.is_none(),
         limits: Limits {
             memory_mb: l.memory_mb,
             nofile: 1024,
@@ -481,6 +506,13 @@ pub(crate) async fn start(
                     message: format!(
                         "runtime bootstrap file is not found or not executable: the code package must contain an executable file named bootstrap at its root ({e})"
                     ),
+                    log: vec![],
+                },
+                e if image.is_some() => StartFailure {
+                    cause: crate::invoke::Cause::InitializationFailed,
+                    code: 4202,
+                    error_type: "ImageStartFailed".into(),
+                    message: format!("the container image could not be started: {e}"),
                     log: vec![],
                 },
                 e => fail_sys(e.to_string()),
@@ -589,22 +621,32 @@ pub(crate) async fn start(
     } else {
         Duration::from_secs(u64::from(l.spec.initializer_timeout)) + Duration::from_secs(10)
     };
-    if is_http {
+    if is_http || image.is_some() {
         let until = tokio::time::Instant::now() + deadline;
         let up = tokio::select! {
             up = crate::bridge::wait_for_port(&instance.handle, until) => up,
             _ = instance.died() => false,
         };
+        let (mode, what) = match &image {
+            Some(_) => (
+                crate::bridge::Mode::Image,
+                "the container image did not listen on port 8000",
+            ),
+            None => (
+                crate::bridge::Mode::HttpFunction,
+                "the HTTP function did not listen on 127.0.0.1:8000",
+            ),
+        };
         if up {
             crate::bridge::spawn(
-                crate::bridge::Mode::HttpFunction,
+                mode,
                 mailbox.clone(),
                 instance.handle.clone(),
                 mailbox.max_result,
             );
         } else if !instance.is_dead() {
             mailbox.init_failed(Bytes::from(
-                serde_json::json!({"errorType": "InitializationTimeout", "errorMessage": format!("the HTTP function did not listen on 127.0.0.1:8000 within {}s", deadline.as_secs())}).to_string(),
+                serde_json::json!({"errorType": "InitializationTimeout", "errorMessage": format!("{what} within {}s", deadline.as_secs())}).to_string(),
             ));
         }
     }

@@ -153,6 +153,7 @@ struct Inner {
     sink: LogSink,
     shims: Shims,
     pools: Pools,
+    images: Arc<crate::image_fn::Images>,
     shutting_down: AtomicBool,
 }
 
@@ -177,6 +178,11 @@ impl Invoker {
         let _ = std::fs::remove_dir_all(config.data_dir.join("instances"));
         let inner = Arc::new(Inner {
             pools: Pools::new(config.project_concurrency),
+            images: Arc::new(crate::image_fn::Images::new(
+                config.data_dir.join("images"),
+                config.image_insecure_registries.clone(),
+                config.image_layout_roots.clone(),
+            )),
             config,
             functions,
             versions,
@@ -489,6 +495,7 @@ impl Invoker {
                 node: &inner.config.node,
                 java: inner.config.java.as_deref(),
                 mount_roots: &inner.config.mount_roots,
+                images: &inner.images,
                 network: inner.config.network && !network_disabled(&record.latest),
             },
             inner.sandbox.clone(),

@@ -8,8 +8,16 @@ use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Component, Path, PathBuf};
 
 /// Turns a tar member name into a relative path of plain components. `Ok(None)` is the
-/// root itself (`./`). Absolute names and `..` components are refused with a reason.
+/// root itself (`./`, or `/` alone). Other absolute names and `..` components are refused with a reason.
 pub(crate) fn normalize(raw: &[u8]) -> Result<Option<PathBuf>, &'static str> {
+    // umoci writes the root itself as "/" (`umoci insert DIR /`): that names nothing
+    // outside the root, so it is the root like "./".
+    if !raw.is_empty()
+        && raw.iter().all(|b| *b == b'/' || *b == b'.')
+        && !raw.windows(2).any(|w| w == b"..")
+    {
+        return Ok(None);
+    }
     if raw.first() == Some(&b'/') {
         return Err("has an absolute path");
     }
@@ -122,5 +130,7 @@ mod tests {
         assert!(normalize(b"../evil").is_err());
         assert!(normalize(b"a/../../evil").is_err());
         assert!(normalize(b"/etc/passwd").is_err());
+        assert_eq!(normalize(b"/").ok(), Some(None));
+        assert!(normalize(b"/..").is_err());
     }
 }

@@ -146,6 +146,27 @@ pub struct ImageConfig {
     pub exposed_ports: Vec<String>,
 }
 
+/// Where a checked image reference points (see [`check_reference`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// `oci:<dir>`: an OCI image layout directory on this machine.
+    Layout(PathBuf),
+    /// `oci-archive:<file>`: a tar of an OCI layout on this machine.
+    Archive(PathBuf),
+    /// A registry (`host` or `host:port`, `docker.io` when the reference names none).
+    Registry(String),
+}
+
+/// Checks the syntax of an image reference without reading or fetching anything, and
+/// says where it points, so an API can refuse a bad one (400) or one it does not allow.
+pub fn check_reference(reference: &str) -> Result<Location, ImageError> {
+    match reference::parse(reference).map_err(ImageError::BadReference)? {
+        Reference::Layout { dir, .. } => Ok(Location::Layout(dir)),
+        Reference::Archive { file, .. } => Ok(Location::Archive(file)),
+        Reference::Registry(r) => Ok(Location::Registry(r.host)),
+    }
+}
+
 /// An image ready to run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PreparedImage {

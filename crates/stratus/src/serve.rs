@@ -14,9 +14,12 @@ use stratus_store::{AccessKey, LocalBlobStore, Store};
 /// Flags of `stratus serve`; each has a `STRATUS_*` environment equivalent.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Sandbox: this build runs instances with the `process` backend \
-(own process group, rlimits, scrubbed environment, memory watchdog). It does NOT isolate \
-file systems or networks; run only code you trust."
+    after_help = "Sandbox (--sandbox): `isolated` (the default when this server runs as root) \
+gives every instance its own mount, PID, IPC, UTS and network namespaces, cgroups for \
+memory, pids and CPU, a read-only root, a size-limited /tmp and uid/gid 1003; it runs \
+container-image functions. Without root, `auto` falls back to `process` with a warning: \
+own process group, rlimits, scrubbed environment and a memory watchdog, but NO \
+file-system or network isolation (run only code you trust) and no container images."
 )]
 pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free port).
@@ -92,6 +95,23 @@ pub struct ServeArgs {
     /// Days finished asynchronous request records are kept.
     #[arg(long, env = "STRATUS_ASYNC_RETENTION_DAYS", default_value_t = 3)]
     async_retention_days: u64,
+    /// Host directory under which container-image functions may name local OCI layouts
+    /// and archives (`oci:<dir>`, `oci-archive:<file>`) (repeatable; default: none, so
+    /// only registry references are accepted).
+    #[arg(
+        long = "image-layout-root",
+        env = "STRATUS_IMAGE_LAYOUT_ROOTS",
+        value_delimiter = ','
+    )]
+    image_layout_roots: Vec<PathBuf>,
+    /// Registry (`host[:port]`) pulled from over plain http (repeatable); loopback
+    /// registries always are, every other one over https.
+    #[arg(
+        long = "insecure-registry",
+        env = "STRATUS_INSECURE_REGISTRIES",
+        value_delimiter = ','
+    )]
+    insecure_registries: Vec<String>,
     /// Directory whose subdirectories are the buckets of OBS destinations
     /// (default: <data-dir>/buckets).
     #[arg(long, env = "STRATUS_BUCKET_DIR")]
@@ -280,6 +300,20 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 .with_context(|| format!("--mount-root {}", r.display()))
         })
         .collect::<anyhow::Result<_>>()?;
+    config.image_layout_roots = args
+        .image_layout_roots
+        .iter()
+        .map(|r| {
+            r.canonicalize()
+                .with_context(|| format!("--image-layout-root {}", r.display()))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    config.image_insecure_registries = args
+        .insecure_registries
+        .iter()
+        .filter(|h| !h.is_empty())
+        .cloned()
+        .collect();
     let gateway_listener = tokio::net::TcpListener::bind(args.gateway_listen)
         .await
         .with_context(|| format!("listen on {} (--gateway-listen)", args.gateway_listen))?;

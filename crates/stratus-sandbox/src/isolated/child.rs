@@ -30,6 +30,9 @@ pub struct Plan {
     pub stderr_fd: i32,
     pub new_root: CString,
     pub put_old: CString,
+    /// The root is a bind mount (a container image): its read-only remount must be a
+    /// per-mount one (`MS_BIND`), never a remount of the host file system under it.
+    pub root_is_bind: bool,
     pub ops: Vec<Op>,
     pub hostname: CString,
     pub cwd: CString,
@@ -137,12 +140,13 @@ pub extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
             fail(plan, 1002);
         }
         libc::rmdir(c"/.old".as_ptr());
-        // The root tmpfs becomes read-only; /tmp and the binds keep their own flags.
+        // The root becomes read-only; /tmp and the binds keep their own flags.
+        let bind = if plan.root_is_bind { libc::MS_BIND } else { 0 };
         if libc::mount(
             std::ptr::null(),
             c"/".as_ptr(),
             std::ptr::null(),
-            libc::MS_REMOUNT | libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV,
+            libc::MS_REMOUNT | bind | libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV,
             std::ptr::null(),
         ) != 0
         {

@@ -48,6 +48,12 @@ impl IsolatedSandbox {
             .map_err(|e| format!("create {}: {e}", state_dir.display()))?;
         std::fs::write(state_dir.join("resolv.conf"), "nameserver 10.0.2.3\n")
             .map_err(|e| e.to_string())?;
+        // Container images get this /etc/hosts, as container engines give theirs.
+        std::fs::write(
+            state_dir.join("hosts"),
+            "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n",
+        )
+        .map_err(|e| e.to_string())?;
         let slirp = ["/usr/bin/slirp4netns", "/bin/slirp4netns"]
             .iter()
             .map(PathBuf::from)
@@ -202,17 +208,20 @@ fn build_ops(sb: &IsolatedSandbox, spec: &InstanceSpec) -> std::io::Result<Ops> 
     let nosuid = libc::MS_NOSUID | libc::MS_NODEV;
     match &spec.image_root {
         Some(image) => {
-            // Mount points must exist in the (shared, read-only) image tree.
-            for d in [
-                "proc",
-                "dev",
-                "tmp",
-                ".old",
-                "opt/function/code",
-                "home/snuser/runtime",
-                "etc",
-            ] {
-                let _ = std::fs::create_dir_all(image.join(d));
+            // Mount points live in the shared image tree and are reached from the host
+            // side before pivot_root: a symlink there would point into the host.
+            for d in ["proc", "dev", "tmp", ".old"] {
+                let p = image.join(d);
+                match std::fs::symlink_metadata(&p) {
+                    Ok(m) if m.is_dir() => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                        std::fs::create_dir(&p)?;
+                    }
+                    _ => return Err(not_a_dir(&format!("/{d}"))),
+                }
+            }
+            for m in &spec.mounts {
+                no_symlinks(image, &m.target)?;
             }
             o.bind(image, "/", false)?;
         }
@@ -309,8 +318,25 @@ fn build_ops(sb: &IsolatedSandbox, spec: &InstanceSpec) -> std::io::Result<Ops> 
     let resolv_is_file = std::fs::symlink_metadata(host_resolv)
         .map(|m| m.is_file())
         .unwrap_or(false);
-    if spec.network && sb.slirp.is_some() && spec.image_root.is_none() && resolv_is_file {
+    let resolv_target = match &spec.image_root {
+        None => resolv_is_file,
+        // An image's own /etc/resolv.conf (made by the image store when missing) is
+        // covered only when it is a plain file under a plain /etc.
+        Some(image) => {
+            std::fs::symlink_metadata(image.join("etc")).is_ok_and(|m| m.is_dir())
+                && std::fs::symlink_metadata(image.join("etc/resolv.conf"))
+                    .is_ok_and(|m| m.is_file())
+        }
+    };
+    if spec.network && sb.slirp.is_some() && resolv_target {
         o.bind(&sb.state_dir.join("resolv.conf"), "/etc/resolv.conf", true)?;
+    }
+    if let Some(image) = &spec.image_root {
+        let plain = std::fs::symlink_metadata(image.join("etc")).is_ok_and(|m| m.is_dir())
+            && std::fs::symlink_metadata(image.join("etc/hosts")).is_ok_and(|m| m.is_file());
+        if plain {
+            o.bind(&sb.state_dir.join("hosts"), "/etc/hosts", true)?;
+        }
     }
     // slirp4netns connects from the host's own network stack, so without this an
     // instance could reach any service bound to a host address (the API with
@@ -320,6 +346,31 @@ fn build_ops(sb: &IsolatedSandbox, spec: &InstanceSpec) -> std::io::Result<Ops> 
     }
     o.mkdirs("/.old", 0o700)?;
     Ok(o)
+}
+
+fn not_a_dir(inside: &str) -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::InvalidInput,
+        format!("the image's {inside} must be a directory (not a symbolic link or a file)"),
+    )
+}
+
+/// Refuses a mount target whose existing components in the image tree are not plain
+/// directories (the parts that do not exist yet are created as directories).
+fn no_symlinks(image: &Path, inside: &str) -> std::io::Result<()> {
+    let mut p = image.to_path_buf();
+    let mut shown = String::new();
+    for part in inside.split('/').filter(|s| !s.is_empty()) {
+        p.push(part);
+        shown.push('/');
+        shown.push_str(part);
+        match std::fs::symlink_metadata(&p) {
+            Ok(m) if m.is_dir() => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            _ => return Err(not_a_dir(&shown)),
+        }
+    }
+    Ok(())
 }
 
 struct IsolatedHandle {
@@ -498,6 +549,7 @@ fn spawn_in(
         stderr_fd: err_w.as_raw_fd(),
         new_root: c(root.as_os_str().as_bytes())?,
         put_old: c(root.join(".old").as_os_str().as_bytes())?,
+        root_is_bind: spec.image_root.is_some(),
         ops: ops.ops,
         hostname: c(format!("fn-{}", spec.id))?,
         cwd: c(cwd)?,
