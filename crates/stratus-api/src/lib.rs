@@ -20,6 +20,7 @@ mod triggers;
 mod versions;
 
 pub use error::ApiError;
+pub use functions::ConfigJson;
 pub use gateway::router as gateway_router;
 
 use axum::extract::DefaultBodyLimit;
@@ -44,6 +45,8 @@ pub struct AppState {
     pub clock_skew: Duration,
     /// Put the canonical request into signature errors (debugging clients).
     pub debug_auth: bool,
+    /// Serialised function configurations (`GET …/config`).
+    pub config_json: Arc<ConfigJson>,
 }
 
 /// The complete router.

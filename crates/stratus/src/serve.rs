@@ -308,6 +308,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         store,
         clock_skew: Duration::from_secs(args.clock_skew),
         debug_auth: args.debug_auth,
+        config_json: Default::default(),
     };
     let app = stratus_api::router(state.clone());
     let gateway =
@@ -324,7 +325,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     println!("stratus listening on {endpoint}");
     println!("stratus gateway listening on {gateway_endpoint}");
     std::io::stdout().flush()?;
-    axum::serve(listener, app)
+    axum::serve(nodelay(listener), app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     let _ = stop_gateway.send(true);
@@ -338,6 +339,19 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!("shutting down: stopping instances");
     engine.shutdown().await;
     Ok(())
+}
+
+/// Sets TCP_NODELAY on every accepted connection: answers are small and must not wait
+/// for the client's delayed ACK (Nagle).
+fn nodelay(
+    listener: tokio::net::TcpListener,
+) -> impl axum::serve::Listener<Io = tokio::net::TcpStream, Addr = SocketAddr> {
+    use axum::serve::ListenerExt;
+    listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!("TCP_NODELAY: {e}");
+        }
+    })
 }
 
 async fn shutdown_signal() {
