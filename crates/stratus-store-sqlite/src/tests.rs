@@ -618,9 +618,15 @@ async fn access_keys_are_cached_and_a_write_drops_the_entry() {
             [],
         )
         .unwrap();
-    assert_eq!(store.access_key("AK").await.unwrap().unwrap().secret_key, "SK1");
+    assert_eq!(
+        store.access_key("AK").await.unwrap().unwrap().secret_key,
+        "SK1"
+    );
     // ...until the store writes the key, which drops the entry and reads the row again.
     store.ensure_access_key(&ak).await.unwrap();
-    assert_eq!(store.access_key("AK").await.unwrap().unwrap().secret_key, "SK2");
+    assert_eq!(
+        store.access_key("AK").await.unwrap().unwrap().secret_key,
+        "SK2"
+    );
     assert!(store.access_key("other").await.unwrap().is_none());
 }

@@ -303,13 +303,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         creds_path.display()
     );
 
-    let state = stratus_api::AppState {
+    let state = stratus_api::AppState::new(stratus_api::ApiState {
         engine: engine.clone(),
         store,
         clock_skew: Duration::from_secs(args.clock_skew),
         debug_auth: args.debug_auth,
         config_json: Default::default(),
-    };
+    });
     let app = stratus_api::router(state.clone());
     let gateway =
         stratus_api::gateway_router(state).into_make_service_with_connect_info::<SocketAddr>();

@@ -1314,7 +1314,10 @@ fn config_reads_follow_every_change() {
     };
     c.update_config("cached", &upd).unwrap();
     let got = c.get_config("cached").unwrap();
-    assert_eq!((got.memory_size, got.description.as_str()), (512, "changed"));
+    assert_eq!(
+        (got.memory_size, got.description.as_str()),
+        (512, "changed")
+    );
     c.set_max_instances("cached", 7).unwrap();
     assert_eq!(
         c.get_config("cached").unwrap().strategy_config.concurrency,
