@@ -10,11 +10,12 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use bytes::Bytes;
 use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 use stratus_api_types::{
     parse_json, CodeBody, FunctionBody, ListFunctionsResponse, MaxInstanceBody,
 };
 use stratus_engine::ExportParts;
-use stratus_store::{FunctionKey, ListQuery};
+use stratus_store::{FunctionKey, FunctionRecord, ListQuery};
 use stratus_types::{Qualifier, Urn};
 
 /// Parses the `{function_urn}` path part (already percent-decoded by the router) and
@@ -193,18 +194,72 @@ pub(crate) fn page_size(raw: Option<&str>) -> Result<usize, ApiError> {
     })
 }
 
+/// Serialised `GET …/config` answers by function id and version. An entry answers only
+/// while it holds the very record the engine's caches hand out for that read: an update
+/// replaces the record and a delete drops it, so a changed function is serialised anew.
+/// (The answer depends on nothing but the record, the version and the region.)
+#[derive(Default)]
+pub struct ConfigJson {
+    map: RwLock<HashMap<String, Vec<ConfigEntry>>>,
+}
+
+struct ConfigEntry {
+    version: String,
+    record: Arc<FunctionRecord>,
+    body: Bytes,
+}
+
+/// Entries kept before the cache starts over (records of deleted functions stay pinned
+/// until then).
+const CONFIG_JSON_MAX: usize = 4096;
+
+impl ConfigJson {
+    fn get(&self, rec: &Arc<FunctionRecord>, version: &str) -> Option<Bytes> {
+        let map = self.map.read().unwrap_or_else(|p| p.into_inner());
+        map.get(rec.id.as_str())?
+            .iter()
+            .find(|e| e.version == version && Arc::ptr_eq(&e.record, rec))
+            .map(|e| e.body.clone())
+    }
+
+    fn put(&self, rec: &Arc<FunctionRecord>, version: &str, body: Bytes) {
+        let mut map = self.map.write().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= CONFIG_JSON_MAX {
+            map.clear();
+        }
+        let entries = map.entry(rec.id.clone()).or_default();
+        entries.retain(|e| e.version != version);
+        entries.push(ConfigEntry {
+            version: version.to_string(),
+            record: rec.clone(),
+            body,
+        });
+    }
+}
+
 /// `GET .../{function_urn}/config`.
 pub async fn get_config(
     State(state): State<AppState>,
     Extension(who): Extension<Principal>,
     Path((_, urn)): Path<(String, String)>,
-) -> Result<Json<stratus_api_types::FunctionConfig>, ApiError> {
+) -> Result<Response, ApiError> {
     let (rec, version) = readable(&state, &who.project_id, &urn).await?;
-    Ok(Json(convert::config_at(
-        &rec,
-        state.engine.functions.region(),
-        &version,
-    )))
+    let body = match state.config_json.get(&rec, &version) {
+        Some(b) => b,
+        None => {
+            let config = convert::config_at(&rec, state.engine.functions.region(), &version);
+            let b = Bytes::from(serde_json::to_vec(&config).map_err(|e| {
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "FSS.0500",
+                    format!("serialise the configuration: {e}"),
+                )
+            })?);
+            state.config_json.put(&rec, &version, b.clone());
+            b
+        }
+    };
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 /// `PUT .../{function_urn}/config`.

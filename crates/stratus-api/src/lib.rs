@@ -20,6 +20,7 @@ mod triggers;
 mod versions;
 
 pub use error::ApiError;
+pub use functions::ConfigJson;
 pub use gateway::router as gateway_router;
 
 use axum::extract::DefaultBodyLimit;
@@ -33,9 +34,27 @@ use stratus_store::Store;
 /// Largest request body read before authentication: a 50 MB package as base64 in JSON.
 pub const MAX_BODY: usize = 72 * 1024 * 1024;
 
-/// Shared state of the handlers.
+/// Shared state of the handlers: one `Arc`, so the per-request clones axum makes (one per
+/// `State` extractor and middleware) are a single reference count, not one per engine part.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<ApiState>);
+
+impl AppState {
+    /// Wraps the state.
+    pub fn new(state: ApiState) -> Self {
+        AppState(Arc::new(state))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = ApiState;
+    fn deref(&self) -> &ApiState {
+        &self.0
+    }
+}
+
+/// What the handlers share.
+pub struct ApiState {
     /// The engine.
     pub engine: Engine,
     /// The store (access keys).
@@ -44,6 +63,8 @@ pub struct AppState {
     pub clock_skew: Duration,
     /// Put the canonical request into signature errors (debugging clients).
     pub debug_auth: bool,
+    /// Serialised function configurations (`GET …/config`).
+    pub config_json: ConfigJson,
 }
 
 /// The complete router.

@@ -505,6 +505,21 @@ fn sign_skips_underscore_and_authorization_headers() {
 fn sdk_date_parsing() {
     let d = parse_sdk_date(DATE).unwrap();
     assert_eq!(d.to_rfc3339(), "2024-01-02T03:04:05+00:00");
+    // The direct field reading agrees with chrono's format parser.
+    for v in [
+        "20240229T235959Z",
+        "20230229T000000Z",
+        "00000101T000000Z",
+        "99991231T235959Z",
+        "20240102T236005Z",
+        "20240102T030460Z",
+        "20241231T000099Z",
+    ] {
+        let chrono = chrono::NaiveDateTime::parse_from_str(v, "%Y%m%dT%H%M%SZ")
+            .map(|n| n.and_utc())
+            .ok();
+        assert_eq!(parse_sdk_date(v).ok(), chrono, "{v}");
+    }
     for bad in [
         "",
         "20240102T030405",

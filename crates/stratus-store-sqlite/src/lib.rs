@@ -2,12 +2,15 @@
 //!
 //! One connection guarded by a mutex serves every call on the blocking thread pool;
 //! SQLite serialises writers anyway, and the invocation hot path never reaches the store.
+//! Access keys are the exception that every signed request needs: known keys are kept in
+//! memory (write-through), so authentication costs no blocking-pool hop and no SQL.
 
 use anyhow::Context;
 use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use stratus_store::*;
 use stratus_types::FunctionSpec;
 
@@ -65,6 +68,16 @@ const COUNTED_MIGRATIONS: &[&str] = &[
 #[derive(Clone)]
 pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
+    keys: Arc<RwLock<KeyCache>>,
+}
+
+/// Access keys found in the database, by AK. Only hits are kept (an unknown key is looked
+/// up again, so a key added later is seen). A write of a key drops its entry and bumps
+/// `generation`; a lookup that started before the write does not store what it read.
+#[derive(Default)]
+struct KeyCache {
+    generation: u64,
+    map: HashMap<String, AccessKey>,
 }
 
 impl SqliteStore {
@@ -83,7 +96,18 @@ impl SqliteStore {
         migrate(&mut conn)?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
+            keys: Arc::new(RwLock::new(KeyCache::default())),
         })
+    }
+
+    fn key_cache(&self) -> std::sync::RwLockWriteGuard<'_, KeyCache> {
+        self.keys.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn forget_access_key(&self, access_key: &str) {
+        let mut cache = self.key_cache();
+        cache.generation += 1;
+        cache.map.remove(access_key);
     }
 
     async fn run<T, F>(&self, f: F) -> StoreResult<T>
@@ -213,8 +237,9 @@ impl Store for SqliteStore {
     }
 
     async fn ensure_access_key(&self, key: &AccessKey) -> StoreResult<()> {
+        let ak = key.access_key.clone();
         let key = key.clone();
-        self.run(move |c| {
+        let out = self.run(move |c| {
             let root: i64 = c
                 .query_row("SELECT COUNT(*) FROM access_keys WHERE root = 1", [], |r| r.get(0))
                 .map_err(internal)?;
@@ -226,13 +251,23 @@ impl Store for SqliteStore {
             .map_err(internal)?;
             Ok(())
         })
-        .await
+        .await;
+        self.forget_access_key(&ak);
+        out
     }
 
     async fn access_key(&self, access_key: &str) -> StoreResult<Option<AccessKey>> {
+        let generation = {
+            let cache = self.keys.read().unwrap_or_else(|p| p.into_inner());
+            if let Some(k) = cache.map.get(access_key) {
+                return Ok(Some(k.clone()));
+            }
+            cache.generation
+        };
         let ak = access_key.to_string();
-        self.run(move |c| {
-            c.query_row(
+        let found = self
+            .run(move |c| {
+                c.query_row(
                 "SELECT access_key, secret_key, project_id FROM access_keys WHERE access_key = ?1",
                 params![ak],
                 |r| {
@@ -245,8 +280,15 @@ impl Store for SqliteStore {
             )
             .optional()
             .map_err(internal)
-        })
-        .await
+            })
+            .await?;
+        if let Some(k) = &found {
+            let mut cache = self.key_cache();
+            if cache.generation == generation {
+                cache.map.insert(k.access_key.clone(), k.clone());
+            }
+        }
+        Ok(found)
     }
 
     async fn root_access_key(&self) -> StoreResult<Option<AccessKey>> {

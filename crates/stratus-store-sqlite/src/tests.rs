@@ -629,3 +629,40 @@ async fn app_keys_lifecycle() {
     assert_eq!(again.app_keys("p1").await.unwrap().len(), 1);
     assert_eq!(again.app_keys("p2").await.unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn access_keys_are_cached_and_a_write_drops_the_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("stratus.db")).unwrap();
+    store.ensure_project("p1").await.unwrap();
+    let ak = AccessKey {
+        access_key: "AK".into(),
+        secret_key: "SK1".into(),
+        project_id: "p1".into(),
+    };
+    // A miss is not remembered: the key is found once it is written.
+    assert!(store.access_key("AK").await.unwrap().is_none());
+    store.ensure_access_key(&ak).await.unwrap();
+    assert_eq!(store.access_key("AK").await.unwrap(), Some(ak.clone()));
+    // Changed behind the store's back: the cached entry still answers (no SQL per request)...
+    store
+        .conn
+        .lock()
+        .unwrap()
+        .execute(
+            "UPDATE access_keys SET secret_key = 'SK2' WHERE access_key = 'AK'",
+            [],
+        )
+        .unwrap();
+    assert_eq!(
+        store.access_key("AK").await.unwrap().unwrap().secret_key,
+        "SK1"
+    );
+    // ...until the store writes the key, which drops the entry and reads the row again.
+    store.ensure_access_key(&ak).await.unwrap();
+    assert_eq!(
+        store.access_key("AK").await.unwrap().unwrap().secret_key,
+        "SK2"
+    );
+    assert!(store.access_key("other").await.unwrap().is_none());
+}

@@ -341,12 +341,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         creds_path.display()
     );
 
-    let state = stratus_api::AppState {
+    let state = stratus_api::AppState::new(stratus_api::ApiState {
         engine: engine.clone(),
         store,
         clock_skew: Duration::from_secs(args.clock_skew),
         debug_auth: args.debug_auth,
-    };
+        config_json: Default::default(),
+    });
     let app = stratus_api::router(state.clone());
     let gateway =
         stratus_api::gateway_router(state).into_make_service_with_connect_info::<SocketAddr>();
@@ -362,7 +363,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     println!("stratus listening on {endpoint}");
     println!("stratus gateway listening on {gateway_endpoint}");
     std::io::stdout().flush()?;
-    axum::serve(listener, app)
+    axum::serve(nodelay(listener), app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     let _ = stop_gateway.send(true);
@@ -376,6 +377,19 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!("shutting down: stopping instances");
     engine.shutdown().await;
     Ok(())
+}
+
+/// Sets TCP_NODELAY on every accepted connection: answers are small and must not wait
+/// for the client's delayed ACK (Nagle).
+fn nodelay(
+    listener: tokio::net::TcpListener,
+) -> impl axum::serve::Listener<Io = tokio::net::TcpStream, Addr = SocketAddr> {
+    use axum::serve::ListenerExt;
+    listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!("TCP_NODELAY: {e}");
+        }
+    })
 }
 
 async fn shutdown_signal() {

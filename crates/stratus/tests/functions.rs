@@ -1296,3 +1296,96 @@ fn export_honours_type_code_and_config() {
         assert_eq!((status, code.as_str()), (400, "FSS.1001"), "{bad:?}: {msg}");
     }
 }
+
+/// `GET …/config` answers from memory (access key and serialised configuration are
+/// cached); every kind of write must still show in the next read.
+#[test]
+fn config_reads_follow_every_change() {
+    let s = Server::start(&[]);
+    let c = s.client();
+    c.create_function(&body("cached"), |_, _| {}).unwrap();
+    for _ in 0..3 {
+        assert_eq!(c.get_config("cached").unwrap().memory_size, 256);
+    }
+    // update-then-get
+    let upd = FunctionBody {
+        func_name: Some("cached".into()),
+        runtime: Some("Python3.9".into()),
+        handler: Some("index.handler".into()),
+        memory_size: Some(512),
+        timeout: Some(30),
+        description: Some("changed".into()),
+        ..Default::default()
+    };
+    c.update_config("cached", &upd).unwrap();
+    let got = c.get_config("cached").unwrap();
+    assert_eq!(
+        (got.memory_size, got.description.as_str()),
+        (512, "changed")
+    );
+    c.set_max_instances("cached", 7).unwrap();
+    assert_eq!(
+        c.get_config("cached").unwrap().strategy_config.concurrency,
+        Some(7)
+    );
+    let before = c.get_config("cached").unwrap().digest;
+    let code = CodeBody {
+        code_type: Some("zip".into()),
+        code_filename: Some("index.zip".into()),
+        func_code: Some(FuncCode {
+            file: Some(b64(&zip(&[(
+                "index.py",
+                "def handler(e, c):\n    return 'other'\n",
+                0o644,
+            )]))),
+            link: None,
+        }),
+        ..Default::default()
+    };
+    c.update_code("cached", &code, |_, _| {}).unwrap();
+    assert_ne!(c.get_config("cached").unwrap().digest, before);
+
+    // A published version keeps its own answer while latest moves on.
+    let path = |q: &str| {
+        format!("fgs/functions/urn:fss:local:{PROJECT}:function:default:cached:{q}/config")
+    };
+    c.publish_version(
+        "cached",
+        &stratus_api_types::PublishBody {
+            version: Some("1".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let v1 = |c: &Client| -> serde_json::Value {
+        let a = c.call("GET", &path("1"), &[], &[], None).unwrap();
+        assert_eq!(a.status, 200);
+        serde_json::from_slice(&a.body).unwrap()
+    };
+    assert_eq!(v1(&c)["memory_size"], 512);
+    c.update_config(
+        "cached",
+        &FunctionBody {
+            memory_size: Some(1024),
+            ..upd.clone()
+        },
+    )
+    .unwrap();
+    assert_eq!(c.get_config("cached").unwrap().memory_size, 1024);
+    assert_eq!(v1(&c)["memory_size"], 512);
+    assert_eq!(v1(&c)["version"], "1");
+
+    // delete-then-get and delete-then-invoke; a new function of the same name is new.
+    c.delete_function("cached").unwrap();
+    let (status, code, _) = api_err(c.get_config("cached"));
+    assert_eq!((status, code.as_str()), (404, "FSS.1051"));
+    let (status, _, _) = api_err(c.invoke("cached", b"{}", &Default::default()));
+    assert_eq!(status, 404);
+    let (status, _, _) = api_err(c.call("GET", &path("1"), &[], &[], None));
+    assert_eq!(status, 404);
+    let mut again = body("cached");
+    again.memory_size = Some(128);
+    c.create_function(&again, |_, _| {}).unwrap();
+    let got = c.get_config("cached").unwrap();
+    assert_eq!((got.memory_size, got.description.as_str()), (128, "first"));
+}
