@@ -53,3 +53,15 @@ mod tests {
         assert!(super::tree_rss_bytes(u32::MAX).is_none());
     }
 }
+
+/// Whether `pid` is stopped by a signal (state `T` in /proc/PID/status).
+pub(crate) fn stopped(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("State:"))
+                .map(|v| v.trim_start().starts_with('T'))
+        })
+        .unwrap_or(false)
+}
