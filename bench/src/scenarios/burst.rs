@@ -7,7 +7,7 @@
 use crate::client::{check, Expect, Signed};
 use crate::ctx::Ctx;
 use crate::fixtures::Lang;
-use crate::load::{Conn, Samples};
+use crate::load::{Conn, Samples, Target};
 use crate::report::{Row, Table};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

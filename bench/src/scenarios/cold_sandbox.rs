@@ -6,7 +6,7 @@
 use crate::client::{check, Expect, Signed};
 use crate::ctx::Ctx;
 use crate::fixtures::{spawn_once, Lang};
-use crate::load::{Conn, Samples};
+use crate::load::{Conn, Samples, Target};
 use crate::report::{fmt_ns, Row, Table};
 use crate::scenarios::first_invoke;
 use crate::server::Server;

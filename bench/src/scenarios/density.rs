@@ -146,10 +146,10 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Table> {
         pids.iter().filter_map(|p| f(*p)).sum()
     };
     let rss = sum(&python, &|p| status_kb(p, "VmRSS:")) as f64 * 1024.0 / count;
-    let pss = sum(&python, &|p| pss_kb(p)) as f64 * 1024.0 / count;
+    let pss = sum(&python, &pss_kb) as f64 * 1024.0 / count;
     let cg: Vec<u64> = python.iter().filter_map(|p| cgroup_bytes(*p)).collect();
     let cg_mean = (!cg.is_empty()).then(|| cg.iter().sum::<u64>() as f64 / cg.len() as f64);
-    let helper_pss = sum(&helpers, &|p| pss_kb(p)) as f64 * 1024.0 / count;
+    let helper_pss = sum(&helpers, &pss_kb) as f64 * 1024.0 / count;
     let growth = (after as f64 - base as f64) / (count - 1.0).max(1.0);
     let mut lines = vec![
         format!("instances up: {} python processes ({got} reserved reported) in {:.1} s", python.len(), took.as_secs_f64()),

@@ -57,6 +57,11 @@ impl IdleGate {
         }
     }
 
+    /// Whether idle mode is on for this instance.
+    pub fn enabled(&self) -> bool {
+        self.lock().enabled
+    }
+
     /// Turns idle mode on or off for this instance, freezing or thawing it if idle.
     pub fn set_enabled(&self, on: bool) {
         let mut s = self.lock();

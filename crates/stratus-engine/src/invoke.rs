@@ -444,7 +444,13 @@ impl Invoker {
                 req,
             )
             .await;
-        instance.idle.leave();
+        if instance.idle.enabled() {
+            // Freezing is a cgroup write: keep it off the response's path.
+            let i = instance.clone();
+            tokio::spawn(async move { i.idle.leave() });
+        } else {
+            instance.idle.leave();
+        }
         if instance.is_dead() {
             pool.remove(instance.id);
         } else {

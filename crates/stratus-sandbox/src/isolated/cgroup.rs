@@ -261,7 +261,7 @@ fn enable_v2(dir: &Path, controllers: &[&str]) -> Result<(), String> {
     let on: Vec<&str> = on.split_whitespace().collect();
     let missing: Vec<String> = controllers
         .iter()
-        .filter(|c| !on.contains(c))
+        .filter(|c| !on.contains(*c))
         .map(|c| format!("+{c}"))
         .collect();
     if missing.is_empty() {
