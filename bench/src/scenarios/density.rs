@@ -51,9 +51,8 @@ fn cgroup_bytes(pid: u32) -> Option<u64> {
         };
         let mount = mounts.lines().find_map(|l| {
             let f: Vec<&str> = l.split_whitespace().collect();
-            let fits = f.len() > 3
-                && f[2] == kind
-                && (!v1 || f[3].split(',').any(|o| o == "memory"));
+            let fits =
+                f.len() > 3 && f[2] == kind && (!v1 || f[3].split(',').any(|o| o == "memory"));
             fits.then(|| f[1].to_string())
         })?;
         if let Ok(s) = std::fs::read_to_string(format!("{mount}{path}/{file}")) {
@@ -152,9 +151,19 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Table> {
     let helper_pss = sum(&helpers, &pss_kb) as f64 * 1024.0 / count;
     let growth = (after as f64 - base as f64) / (count - 1.0).max(1.0);
     let mut lines = vec![
-        format!("instances up: {} python processes ({got} reserved reported) in {:.1} s", python.len(), took.as_secs_f64()),
-        format!("instance RSS: {} each (shared interpreter pages counted in every one)", mib(rss)),
-        format!("instance PSS: {} each (shared pages split between the instances)", mib(pss)),
+        format!(
+            "instances up: {} python processes ({got} reserved reported) in {:.1} s",
+            python.len(),
+            took.as_secs_f64()
+        ),
+        format!(
+            "instance RSS: {} each (shared interpreter pages counted in every one)",
+            mib(rss)
+        ),
+        format!(
+            "instance PSS: {} each (shared pages split between the instances)",
+            mib(pss)
+        ),
     ];
     match cg_mean {
         Some(m) => lines.push(format!(

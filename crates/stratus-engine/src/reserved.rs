@@ -553,7 +553,7 @@ async fn keep(inner: std::sync::Weak<Inner>, wake: Arc<Notify>) {
                     i.invoker
                         .keep_reserved(&record, &version, wanted, config.policy.idle_mode)
                         .await
-                },
+                }
                 Err(_) => 0,
             };
             i.live

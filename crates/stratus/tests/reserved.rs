@@ -288,14 +288,18 @@ fn frozen_state(pid: u32) -> (String, Option<bool>) {
     let mut cg = None;
     for line in groups.lines() {
         let mut parts = line.splitn(3, ':');
-        let (_, ctl, path) = (parts.next(), parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+        let (_, ctl, path) = (
+            parts.next(),
+            parts.next().unwrap_or(""),
+            parts.next().unwrap_or(""),
+        );
         if !path.starts_with("/stratus/") {
             continue;
         }
         if ctl == "freezer" {
             if let Some(m) = mount_of("cgroup", Some("freezer")) {
-                let s = std::fs::read_to_string(format!("{m}{path}/freezer.state"))
-                    .unwrap_or_default();
+                let s =
+                    std::fs::read_to_string(format!("{m}{path}/freezer.state")).unwrap_or_default();
                 cg = Some(s.trim() == "FROZEN");
             }
         } else if ctl.is_empty() && cg.is_none() {
@@ -338,7 +342,9 @@ fn idle_mode_case(backend: &[&str], tag: &str) {
     let pids = instance_pids(&name);
     assert!(!pids.is_empty(), "{tag}: no instance process found");
     assert!(
-        wait_until(Duration::from_secs(10), || pids.iter().all(|p| is_frozen(*p))),
+        wait_until(Duration::from_secs(10), || pids
+            .iter()
+            .all(|p| is_frozen(*p))),
         "{tag}: idle reserved instance not frozen: {:?}",
         pids.iter().map(|p| frozen_state(*p)).collect::<Vec<_>>()
     );
@@ -384,7 +390,11 @@ fn idle_mode_case(backend: &[&str], tag: &str) {
     );
     std::thread::sleep(Duration::from_millis(1500));
     for p in &pids {
-        assert!(!is_frozen(*p), "{tag}: frozen without idle mode: {:?}", frozen_state(*p));
+        assert!(
+            !is_frozen(*p),
+            "{tag}: frozen without idle mode: {:?}",
+            frozen_state(*p)
+        );
     }
     // Deleting the function kills the (possibly frozen) instance cleanly.
     c.set_reserved(&latest, &policy(true)).unwrap();

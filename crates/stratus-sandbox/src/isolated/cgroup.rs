@@ -74,8 +74,19 @@ impl Mounts {
                 "cgroup" => {
                     for opt in f[3].split(',') {
                         let known = [
-                            "memory", "pids", "cpu", "cpuacct", "cpuset", "freezer", "blkio",
-                            "devices", "hugetlb", "net_cls", "net_prio", "perf_event", "rdma",
+                            "memory",
+                            "pids",
+                            "cpu",
+                            "cpuacct",
+                            "cpuset",
+                            "freezer",
+                            "blkio",
+                            "devices",
+                            "hugetlb",
+                            "net_cls",
+                            "net_prio",
+                            "perf_event",
+                            "rdma",
                             "misc",
                         ];
                         if known.contains(&opt) && !m.v1.iter().any(|(c, _)| c == opt) {
@@ -229,11 +240,10 @@ pub fn layout() -> Result<&'static Layout, String> {
             let table = std::fs::read_to_string("/proc/self/mounts")
                 .map_err(|e| format!("read /proc/self/mounts: {e}"))?;
             let m = Mounts::parse(&table);
-            let offered = m
-                .v2
-                .as_ref()
-                .and_then(|p| std::fs::read_to_string(p.join("cgroup.controllers")).ok())
-                .unwrap_or_default();
+            let offered =
+                m.v2.as_ref()
+                    .and_then(|p| std::fs::read_to_string(p.join("cgroup.controllers")).ok())
+                    .unwrap_or_default();
             Layout::decide(&m, &offered)
         })
         .as_ref()
@@ -538,16 +548,16 @@ cgroup /sys/fs/cgroup/pids cgroup rw,pids 0 0
                 p("/sys/fs/cgroup/freezer/stratus/7-1"),
             ]
         );
-        assert_eq!(
-            l.describe(),
-            "Hybrid: memory=v1 pids=v1 cpu=v1 freezer=v1"
-        );
+        assert_eq!(l.describe(), "Hybrid: memory=v1 pids=v1 cpu=v1 freezer=v1");
     }
 
     #[test]
     fn hybrid_host_with_a_controller_moved_to_v2() {
         // pids unmounted from v1 shows up in the v2 tree and is used there.
-        let table = HYBRID.replace("cgroup /sys/fs/cgroup/pids cgroup rw,relatime,pids 0 0\n", "");
+        let table = HYBRID.replace(
+            "cgroup /sys/fs/cgroup/pids cgroup rw,relatime,pids 0 0\n",
+            "",
+        );
         let l = Layout::decide(&Mounts::parse(&table), "pids hugetlb").unwrap();
         assert_eq!(l.limits[1], Place::V2(p("/sys/fs/cgroup/unified")));
         assert!(!l.limits[0].is_v2());
@@ -555,7 +565,10 @@ cgroup /sys/fs/cgroup/pids cgroup rw,pids 0 0
 
     #[test]
     fn hybrid_without_v1_freezer_freezes_in_the_unified_tree() {
-        let table = HYBRID.replace("cgroup /sys/fs/cgroup/freezer cgroup rw,relatime,freezer 0 0\n", "");
+        let table = HYBRID.replace(
+            "cgroup /sys/fs/cgroup/freezer cgroup rw,relatime,freezer 0 0\n",
+            "",
+        );
         let l = Layout::decide(&Mounts::parse(&table), "").unwrap();
         assert_eq!(l.freezer, Some(Place::V2(p("/sys/fs/cgroup/unified"))));
         assert_eq!(l.dirs("1-2").len(), 4);
@@ -566,7 +579,10 @@ cgroup /sys/fs/cgroup/pids cgroup rw,pids 0 0
         let m = Mounts::parse(PURE_V2);
         assert_eq!(m.kind(), Kind::PureV2);
         let l = Layout::decide(&m, "cpuset cpu io memory hugetlb pids rdma misc").unwrap();
-        assert!(l.limits.iter().all(|x| *x == Place::V2(p("/sys/fs/cgroup"))));
+        assert!(l
+            .limits
+            .iter()
+            .all(|x| *x == Place::V2(p("/sys/fs/cgroup"))));
         assert_eq!(l.freezer, Some(Place::V2(p("/sys/fs/cgroup"))));
         assert_eq!(l.dirs("9-3"), vec![p("/sys/fs/cgroup/stratus/9-3")]);
         assert_eq!(l.describe(), "PureV2: memory=v2 pids=v2 cpu=v2 freezer=v2");
@@ -585,7 +601,10 @@ cgroup /sys/fs/cgroup/pids cgroup rw,pids 0 0
         let l = Layout::decide(&m, "").unwrap();
         assert_eq!(l.limits[2], Place::V1(p("/sys/fs/cgroup/cpu,cpuacct")));
         assert_eq!(l.freezer, None, "no freezer mounted and no v2 tree");
-        assert_eq!(l.describe(), "PureV1: memory=v1 pids=v1 cpu=v1 freezer=none");
+        assert_eq!(
+            l.describe(),
+            "PureV1: memory=v1 pids=v1 cpu=v1 freezer=none"
+        );
     }
 
     #[test]
@@ -640,12 +659,17 @@ cgroup /sys/fs/cgroup/pids cgroup rw,pids 0 0
             return;
         }
         for (mount, v2) in places {
-            let dir = mount.join(PARENT).join(format!("test-{}-{v2}", std::process::id()));
+            let dir = mount
+                .join(PARENT)
+                .join(format!("test-{}-{v2}", std::process::id()));
             if let Err(e) = std::fs::create_dir_all(&dir) {
                 eprintln!("SKIP freezer in {}: {e}", mount.display());
                 continue;
             }
-            let mut child = std::process::Command::new("sleep").arg("30").spawn().unwrap();
+            let mut child = std::process::Command::new("sleep")
+                .arg("30")
+                .spawn()
+                .unwrap();
             let pid = child.id();
             write(&dir.join("cgroup.procs"), &pid.to_string()).unwrap();
             let cg = Cgroup {
