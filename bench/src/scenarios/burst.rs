@@ -135,12 +135,14 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Table> {
         "instances created per burst: {:?} (bootstrap processes under the server right after the burst; {} processes in all, helpers such as slirp4netns included); throttled (429): {throttled}",
         created, helpers
     ));
-    if let Some(max) = created.iter().max() {
-        t.notes.push(format!(
-            "requests per instance: {:.1} (one request per instance and a cold pool: a request waits for an instance that is starting, or starts its own)",
-            n as f64 / (*max).max(1) as f64
-        ));
-    }
+    let per: Vec<String> = created
+        .iter()
+        .map(|c| format!("{:.2}", n as f64 / (*c).max(1) as f64))
+        .collect();
+    t.notes.push(format!(
+        "requests per instance, per burst: {} (one request per instance at a time: a request waits for a starting instance or takes one that has just finished, so fewer than {n} may start)",
+        per.join(", ")
+    ));
     t.notes.extend(crate::scenarios::server_notes(&server));
     Ok(t)
 }

@@ -44,16 +44,6 @@ fn page_size() -> u64 {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn own_process_has_memory() {
-        let rss = super::tree_rss_bytes(std::process::id()).expect("own rss");
-        assert!(rss > 1024 * 1024);
-        assert!(super::tree_rss_bytes(u32::MAX).is_none());
-    }
-}
-
 /// Whether `pid` is stopped by a signal (state `T` in /proc/PID/status).
 pub(crate) fn stopped(pid: u32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
@@ -64,4 +54,14 @@ pub(crate) fn stopped(pid: u32) -> bool {
                 .map(|v| v.trim_start().starts_with('T'))
         })
         .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn own_process_has_memory() {
+        let rss = super::tree_rss_bytes(std::process::id()).expect("own rss");
+        assert!(rss > 1024 * 1024);
+        assert!(super::tree_rss_bytes(u32::MAX).is_none());
+    }
 }
