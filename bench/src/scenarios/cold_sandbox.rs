@@ -169,6 +169,9 @@ pub fn add_rows(ctx: &Ctx, t: &mut Table) -> anyhow::Result<()> {
             gap <= ISOLATION_BUDGET_NS as i64,
         );
     }
+    t.notes.push(
+        "isolated instances get cpu.shares/cpu.weight from RUNTIME_CPU (300 millicores at 128 MB) under the one `stratus` parent cgroup, which every isolated instance on the host shares (other servers' too), while process-backend instances compete as ordinary tasks: when the CPU note shows other processes busy, the isolated − process gap includes that smaller CPU share, not only the set-up of namespaces, mounts and cgroups".into(),
+    );
     for side in &sides {
         for note in crate::scenarios::server_notes(&side.server) {
             t.notes.push(format!("{}: {note}", side.label));
