@@ -73,6 +73,30 @@ impl Ctx {
         )
     }
 
+    /// Starts a fresh `stratus serve` with `more` flags after the run's extra flags
+    /// (a `--sandbox` in `more` replaces the run's).
+    pub fn server_with(&self, more: &[&str]) -> anyhow::Result<Server> {
+        let lifetime = std::time::Duration::from_secs(self.pick(180, 60));
+        let grace = std::time::Duration::from_secs(self.pick(15, 5));
+        // clap refuses a repeated flag: drop the run's own --sandbox when one is given here.
+        let overrides = more.iter().any(|m| m.starts_with("--sandbox"));
+        let mut args = Vec::new();
+        let mut skip = false;
+        for a in &self.server_args {
+            if skip {
+                skip = false;
+                continue;
+            }
+            if overrides && a.starts_with("--sandbox") {
+                skip = a == "--sandbox";
+                continue;
+            }
+            args.push(a.clone());
+        }
+        args.extend(more.iter().map(|s| s.to_string()));
+        Server::start(&self.stratus, &self.tools, &args, lifetime, grace)
+    }
+
     /// Runs a closed-loop load.
     pub fn closed(
         &self,

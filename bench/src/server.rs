@@ -288,6 +288,35 @@ impl Server {
 }
 
 impl Server {
+    /// Pid of the server process, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// Every process under the server now: (pid, program name).
+    pub fn descendants(&self) -> Vec<(u32, String)> {
+        let Some(root) = self.pid() else {
+            return Vec::new();
+        };
+        let all = parents();
+        let mut tree = vec![root];
+        let mut i = 0;
+        while i < tree.len() {
+            let p = tree[i];
+            tree.extend(all.iter().filter(|(_, pp)| *pp == p).map(|(c, _)| *c));
+            i += 1;
+        }
+        tree[1..]
+            .iter()
+            .map(|pid| {
+                let comm = std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                    .map(|c| c.trim().to_string())
+                    .unwrap_or_else(|_| "?".into());
+                (*pid, comm)
+            })
+            .collect()
+    }
+
     /// What runs under the server right now, by program name (`3 bootstrap, 1 python3`).
     pub fn process_summary(&self) -> String {
         let Some(root) = self.child.as_ref().map(Child::id) else {

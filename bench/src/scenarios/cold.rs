@@ -148,5 +148,7 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Table> {
         );
     }
     t.notes.extend(crate::scenarios::server_notes(&server));
+    drop(server);
+    crate::scenarios::cold_sandbox::add_rows(ctx, &mut t)?;
     Ok(t)
 }

@@ -7,7 +7,10 @@ use crate::report::Table;
 mod api;
 mod asyncq;
 mod baseline;
+mod burst;
 mod cold;
+mod cold_sandbox;
+mod density;
 mod gateway;
 mod throughput;
 mod warm;
@@ -41,8 +44,18 @@ pub const ALL: &[Scenario] = &[
     },
     Scenario {
         name: "cold",
-        about: "cold-start latency of custom, Python, Node.js against a bare spawn of the same program",
+        about: "cold-start latency of custom, Python, Node.js against a bare spawn of the same program; isolated vs process backend",
         run: cold::run,
+    },
+    Scenario {
+        name: "burst",
+        about: "0 → 200 concurrent requests on a cold custom-runtime function: time until all answered, instances created, throttles",
+        run: burst::run,
+    },
+    Scenario {
+        name: "density",
+        about: "memory per idle warm Python instance (RSS, PSS, cgroup) and the server's own growth per instance; idle instances per GiB",
+        run: density::run,
     },
     Scenario {
         name: "api",

@@ -71,6 +71,8 @@ pub(crate) struct Instance {
     stopping: Arc<AtomicBool>,
     server: Option<tokio::task::JoinHandle<()>>,
     handle: Arc<dyn InstanceHandle>,
+    /// Idle-mode freezing (reserved instances).
+    pub idle: crate::idle::IdleGate,
 }
 
 impl Instance {
@@ -614,6 +616,7 @@ pub(crate) async fn start(
         peak_rss,
         stopping,
         server,
+        idle: crate::idle::IdleGate::new(handle.clone()),
         handle,
     });
     let deadline = if l.spec.initializer_handler.is_empty() {

@@ -289,13 +289,14 @@ impl Invoker {
     }
 
     /// Keeps `n` reserved instances of (`record`, `version`) at the configured memory:
-    /// starts missing ones (initialized, idle, never reaped) and releases extra ones.
-    /// Returns how many are reserved now.
+    /// starts missing ones (initialized, idle, never reaped) and releases extra ones;
+    /// with `idle_mode` the idle reserved ones are frozen. Returns how many are reserved now.
     pub async fn keep_reserved(
         &self,
         record: &Arc<FunctionRecord>,
         version: &str,
         n: usize,
+        idle_mode: bool,
     ) -> usize {
         let inner = &self.inner;
         if inner.shutting_down.load(Ordering::Acquire) {
@@ -318,6 +319,7 @@ impl Invoker {
         let have = pool.reserved_count();
         if have > n {
             pool.unreserve(have - n);
+            pool.set_idle_mode(idle_mode);
             return n;
         }
         for _ in have..n {
@@ -340,6 +342,7 @@ impl Invoker {
                 }
             }
         }
+        pool.set_idle_mode(idle_mode);
         pool.reserved_count()
     }
 
@@ -436,6 +439,7 @@ impl Invoker {
                 }
             }
         };
+        instance.idle.enter();
         let result = self
             .execute(
                 record,
@@ -447,6 +451,13 @@ impl Invoker {
                 req,
             )
             .await;
+        if instance.idle.enabled() {
+            // Freezing is a cgroup write: keep it off the response's path.
+            let i = instance.clone();
+            tokio::spawn(async move { i.idle.leave() });
+        } else {
+            instance.idle.leave();
+        }
         if instance.is_dead() {
             pool.remove(instance.id);
         } else {

@@ -12,6 +12,7 @@ mod error;
 mod event_templates;
 mod function_templates;
 mod functions;
+mod idle;
 mod image_fn;
 mod instance;
 mod invoke;

@@ -83,6 +83,22 @@ impl PoolEntry {
         self.freed.notify_waiters();
     }
 
+    /// Freezes idle reserved instances (`on`) or keeps them running; instances that are
+    /// not reserved (any more) always run.
+    pub fn set_idle_mode(&self, on: bool) {
+        let all: Vec<Arc<Instance>> = self
+            .instances
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .cloned()
+            .collect();
+        for inst in all {
+            let reserved = self.lock().is_reserved(inst.id);
+            inst.idle.set_enabled(on && reserved && !inst.is_dead());
+        }
+    }
+
     pub fn unreserve(&self, n: usize) {
         self.lock().unreserve(n);
     }

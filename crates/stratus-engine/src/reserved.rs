@@ -41,7 +41,7 @@ pub struct CronPolicy {
 pub struct ReservedPolicy {
     /// Base number of reserved instances.
     pub count: u32,
-    /// `idle_mode`: accepted and shown; instances stay fully warm either way.
+    /// `idle_mode`: idle reserved instances are frozen until a request comes.
     pub idle_mode: bool,
     /// Scheduled policies.
     pub cron_configs: Vec<CronPolicy>,
@@ -549,7 +549,11 @@ async fn keep(inner: std::sync::Weak<Inner>, wake: Arc<Notify>) {
                 qualifier_of(&config.qualifier),
             );
             let live = match i.invoker.target(&key.project_id, &urn).await {
-                Ok((record, version)) => i.invoker.keep_reserved(&record, &version, wanted).await,
+                Ok((record, version)) => {
+                    i.invoker
+                        .keep_reserved(&record, &version, wanted, config.policy.idle_mode)
+                        .await
+                }
                 Err(_) => 0,
             };
             i.live

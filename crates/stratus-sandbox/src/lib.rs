@@ -130,6 +130,22 @@ pub trait InstanceHandle: Send + Sync {
     fn connect(&self, port: u16) -> std::io::Result<std::net::TcpStream>;
     /// Releases what the instance held once it has exited (cgroups, helper processes).
     fn cleanup(&self);
+    /// Stops every process of the instance without ending it (idle mode): the cgroup
+    /// freezer in `isolated`, SIGSTOP of the process group in `process`.
+    fn freeze(&self) -> std::io::Result<()> {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::Unsupported,
+            "this sandbox cannot freeze instances",
+        ))
+    }
+    /// Undoes `freeze`; harmless on a running instance.
+    fn thaw(&self) -> std::io::Result<()> {
+        Ok(())
+    }
+    /// Whether the instance is frozen now (as the kernel reports it).
+    fn is_frozen(&self) -> bool {
+        false
+    }
 }
 
 /// Why an instance could not start.

@@ -43,6 +43,23 @@ impl InstanceHandle for ProcessHandle {
     fn cleanup(&self) {
         self.kill();
     }
+    fn freeze(&self) -> std::io::Result<()> {
+        signal_group(self.pid, libc::SIGSTOP)
+    }
+    fn thaw(&self) -> std::io::Result<()> {
+        signal_group(self.pid, libc::SIGCONT)
+    }
+    fn is_frozen(&self) -> bool {
+        crate::procfs::stopped(self.pid)
+    }
+}
+
+fn signal_group(pid: u32, sig: libc::c_int) -> std::io::Result<()> {
+    // SAFETY: plain syscall with integer arguments.
+    if unsafe { libc::kill(-(pid as libc::pid_t), sig) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
 }
 
 fn pipe() -> std::io::Result<(OwnedFd, OwnedFd)> {

@@ -44,6 +44,18 @@ fn page_size() -> u64 {
     }
 }
 
+/// Whether `pid` is stopped by a signal (state `T` in /proc/PID/status).
+pub(crate) fn stopped(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("State:"))
+                .map(|v| v.trim_start().starts_with('T'))
+        })
+        .unwrap_or(false)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -111,6 +111,11 @@ impl Pool {
         self.slots.iter().filter(|s| s.reserved).count()
     }
 
+    /// Whether instance `id` is kept as reserved.
+    pub fn is_reserved(&self, id: u64) -> bool {
+        self.slots.iter().any(|s| s.id == id && s.reserved)
+    }
+
     /// Reserves a start of a reserved instance if max instances allows one more; finish
     /// it with `started_reserved` or `start_failed`.
     pub fn begin_reserved_start(&mut self) -> bool {

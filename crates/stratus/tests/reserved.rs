@@ -246,3 +246,173 @@ fn scheduled_policies_and_bad_input() {
         .unwrap();
     assert_eq!(c.reserved_configs("sched").unwrap().count, 1);
 }
+
+/// Host pids of the instances of function `name` (found by the `RUNTIME_FUNC_NAME` in
+/// their environment; the isolated backend hides host pids from the instance itself).
+fn instance_pids(name: &str) -> Vec<u32> {
+    let want = format!("RUNTIME_FUNC_NAME={name}");
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(env) = std::fs::read(format!("/proc/{pid}/environ")) else {
+            continue;
+        };
+        if env.split(|b| *b == 0).any(|v| v == want.as_bytes()) {
+            out.push(pid);
+        }
+    }
+    out
+}
+
+/// How the kernel sees `pid`: its `State:` line, and its cgroup freezer state when it is
+/// in a freezer cgroup (v1 `freezer.state` or v2 `cgroup.events`).
+fn frozen_state(pid: u32) -> (String, Option<bool>) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let state = status
+        .lines()
+        .find_map(|l| l.strip_prefix("State:"))
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    let mounts = std::fs::read_to_string("/proc/self/mounts").unwrap_or_default();
+    let mount_of = |kind: &str, opt: Option<&str>| {
+        mounts.lines().find_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (f.len() > 3 && f[2] == kind && opt.is_none_or(|o| f[3].split(',').any(|x| x == o)))
+                .then(|| f[1].to_string())
+        })
+    };
+    let groups = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap_or_default();
+    let mut cg = None;
+    for line in groups.lines() {
+        let mut parts = line.splitn(3, ':');
+        let (_, ctl, path) = (
+            parts.next(),
+            parts.next().unwrap_or(""),
+            parts.next().unwrap_or(""),
+        );
+        if !path.starts_with("/stratus/") {
+            continue;
+        }
+        if ctl == "freezer" {
+            if let Some(m) = mount_of("cgroup", Some("freezer")) {
+                let s =
+                    std::fs::read_to_string(format!("{m}{path}/freezer.state")).unwrap_or_default();
+                cg = Some(s.trim() == "FROZEN");
+            }
+        } else if ctl.is_empty() && cg.is_none() {
+            if let Some(m) = mount_of("cgroup2", None) {
+                if let Ok(s) = std::fs::read_to_string(format!("{m}{path}/cgroup.events")) {
+                    cg = Some(s.lines().any(|l| l.trim() == "frozen 1"));
+                }
+            }
+        }
+    }
+    (state, cg)
+}
+
+fn is_frozen(pid: u32) -> bool {
+    let (state, cg) = frozen_state(pid);
+    cg.unwrap_or(false) || state.starts_with('T')
+}
+
+fn idle_mode_case(backend: &[&str], tag: &str) {
+    let s = Server::start(backend);
+    let c = s.client();
+    let name = format!("idle{tag}{}", std::process::id());
+    create(
+        &c,
+        &name,
+        "Python3.9",
+        "index.handler",
+        &[("index.py", SRC, 0o644)],
+    );
+    let latest = format!("{}:latest", c.urn(&name));
+    let policy = |idle: bool| ReservedBody {
+        count: Some(1),
+        idle_mode: Some(idle),
+        tactics_config: None,
+    };
+    c.set_reserved(&latest, &policy(true)).unwrap();
+    assert!(wait_until(Duration::from_secs(20), || live(
+        &c, &name, ":latest"
+    ) == 1));
+    let pids = instance_pids(&name);
+    assert!(!pids.is_empty(), "{tag}: no instance process found");
+    assert!(
+        wait_until(Duration::from_secs(10), || pids
+            .iter()
+            .all(|p| is_frozen(*p))),
+        "{tag}: idle reserved instance not frozen: {:?}",
+        pids.iter().map(|p| frozen_state(*p)).collect::<Vec<_>>()
+    );
+    eprintln!(
+        "{tag}: idle reserved instance, kernel view: {:?}",
+        frozen_state(pids[0])
+    );
+    // Requests still succeed, on the same (thawed) instance, which freezes again after.
+    let first = call(&c, &latest, json!({}));
+    let mut took = Vec::new();
+    for _ in 0..10 {
+        assert!(wait_until(Duration::from_secs(10), || is_frozen(pids[0])));
+        let t = std::time::Instant::now();
+        let out = call(&c, &latest, json!({}));
+        took.push(t.elapsed());
+        assert_eq!(out["instance"], first["instance"], "{tag}: {out}");
+    }
+    took.sort();
+    eprintln!(
+        "{tag}: invoke of a frozen reserved instance (thaw included), client-side p50 {:?}",
+        took[took.len() / 2]
+    );
+    assert!(wait_until(Duration::from_secs(10), || is_frozen(pids[0])));
+
+    // Idle mode off: the instance is thawed and stays running between requests.
+    c.set_reserved(&latest, &policy(false)).unwrap();
+    assert!(
+        wait_until(Duration::from_secs(10), || !is_frozen(pids[0])),
+        "{tag}: still frozen after idle mode was turned off"
+    );
+    let out = call(&c, &latest, json!({}));
+    assert_eq!(out["instance"], first["instance"], "{tag}: {out}");
+    let mut warm = Vec::new();
+    for _ in 0..10 {
+        let t = std::time::Instant::now();
+        call(&c, &latest, json!({}));
+        warm.push(t.elapsed());
+    }
+    warm.sort();
+    eprintln!(
+        "{tag}: invoke of a running reserved instance, client-side p50 {:?}",
+        warm[warm.len() / 2]
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    for p in &pids {
+        assert!(
+            !is_frozen(*p),
+            "{tag}: frozen without idle mode: {:?}",
+            frozen_state(*p)
+        );
+    }
+    // Deleting the function kills the (possibly frozen) instance cleanly.
+    c.set_reserved(&latest, &policy(true)).unwrap();
+    assert!(wait_until(Duration::from_secs(10), || is_frozen(pids[0])));
+    c.delete_function(&c.urn(&name)).unwrap();
+    assert!(
+        wait_until(Duration::from_secs(10), || instance_pids(&name).is_empty()),
+        "{tag}: frozen instance survived its function"
+    );
+}
+
+#[test]
+fn idle_mode_freezes_idle_reserved_instances() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("SKIP idle_mode_freezes_idle_reserved_instances: reading other processes' environment needs root");
+        return;
+    }
+    idle_mode_case(&[], "iso");
+    idle_mode_case(&["--sandbox", "process"], "proc");
+}

@@ -35,8 +35,8 @@ pub struct IsolatedSandbox {
 }
 
 impl IsolatedSandbox {
-    /// Checks that this host allows the backend (root, cgroup v1 memory/pids/cpu,
-    /// namespaces) and prepares `state_dir`. The error says why not.
+    /// Checks that this host allows the backend (root, memory/pids/cpu cgroups in v2 or
+    /// v1, namespaces) and prepares `state_dir`. The error says why not.
     pub fn new(state_dir: &Path, allow_host_loopback: bool) -> Result<Self, String> {
         // SAFETY: geteuid has no preconditions.
         if unsafe { libc::geteuid() } != 0 {
@@ -386,6 +386,8 @@ impl InstanceHandle for IsolatedHandle {
         unsafe {
             libc::kill(self.pid as libc::pid_t, libc::SIGKILL);
         }
+        // A v1-frozen process does not act on SIGKILL until it is thawed.
+        let _ = self.cgroup.thaw();
     }
     fn memory_bytes(&self) -> Option<u64> {
         self.cgroup.memory()
@@ -410,6 +412,15 @@ impl InstanceHandle for IsolatedHandle {
             let _ = s.wait();
         }
         self.cgroup.remove();
+    }
+    fn freeze(&self) -> std::io::Result<()> {
+        self.cgroup.freeze()
+    }
+    fn thaw(&self) -> std::io::Result<()> {
+        self.cgroup.thaw()
+    }
+    fn is_frozen(&self) -> bool {
+        self.cgroup.is_frozen()
     }
 }
 
