@@ -41,6 +41,8 @@ pub struct EngineConfig {
     pub bucket_dir: PathBuf,
     /// Where the API gateway listener is reached (the start of API trigger URLs).
     pub gateway_url: String,
+    /// Pre-started instances kept ready per language (Python, Node.js); 0 disables.
+    pub prewarm: usize,
 }
 
 impl EngineConfig {
@@ -63,6 +65,7 @@ impl EngineConfig {
             async_retention: Duration::from_secs(3 * 24 * 3600),
             bucket_dir: data_dir.join("buckets"),
             gateway_url: "http://127.0.0.1:8081".to_string(),
+            prewarm: 0,
             data_dir,
         }
     }

@@ -114,6 +114,20 @@ impl Mailbox {
         }
     }
 
+    /// Waits until the instance posts an init error, whatever its readiness before
+    /// (a pre-started instance is already ready when it is specialised).
+    pub async fn wait_failed(&self) -> Bytes {
+        let mut rx = self.ready.subscribe();
+        loop {
+            if let Readiness::Failed(body) = rx.borrow_and_update().clone() {
+                return body;
+            }
+            if rx.changed().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
+    }
+
     /// Waits up to `wait` for the next event (used by the HTTP server and by in-process bridges).
     pub async fn next(&self, wait: std::time::Duration) -> Option<Event> {
         self.ready.send_if_modified(|r| {
