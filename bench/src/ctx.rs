@@ -62,15 +62,16 @@ impl Ctx {
 
     /// Starts a fresh `stratus serve` (killed if it outlives a generous scenario length).
     pub fn server(&self) -> anyhow::Result<Server> {
+        self.server_with(&[])
+    }
+
+    /// Starts a server with more `serve` flags after the run's own (later flags win).
+    pub fn server_with(&self, more: &[&str]) -> anyhow::Result<Server> {
         let lifetime = std::time::Duration::from_secs(self.pick(180, 60));
         let grace = std::time::Duration::from_secs(self.pick(15, 5));
-        Server::start(
-            &self.stratus,
-            &self.tools,
-            &self.server_args,
-            lifetime,
-            grace,
-        )
+        let mut args = self.server_args.clone();
+        args.extend(more.iter().map(|a| a.to_string()));
+        Server::start(&self.stratus, &self.tools, &args, lifetime, grace)
     }
 
     /// Runs a closed-loop load.
