@@ -569,28 +569,15 @@ pub(crate) fn poolable(l: &Launch<'_>, pool_network: bool) -> Option<Lang> {
 /// code root, limits applied, the environment and arguments a normal start would have
 /// given sent to the shim, which then imports the handler and runs the initializer.
 /// The instance serves this function only, for the rest of its life.
-pub(crate) async fn specialise(
+pub(crate) async fn specialise<F: FnOnce(u64) + Send + 'static>(
     instance: Arc<Instance>,
     lang: Lang,
-    l: Launch<'_>,
+    l: &Launch<'_>,
     sandbox: &dyn Sandbox,
-    on_death: impl FnOnce(u64) + Send + 'static,
-) -> Result<Arc<Instance>, StartFailure> {
+    on_death: F,
+) -> Specialised<F> {
     let work_dir = l.instances_root.join(instance.id.to_string());
     let view = sandbox.view(&work_dir);
-    // From here on, the function's pool is told when the instance dies. If it died in
-    // between, its old hook has run already and this one is called here.
-    *instance.on_death.lock().unwrap_or_else(|p| p.into_inner()) = Some(Box::new(on_death));
-    if instance.is_dead() {
-        let hook = instance
-            .on_death
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
-        if let Some(f) = hook {
-            f(instance.id);
-        }
-    }
     let limits = Limits {
         memory_mb: l.memory_mb,
         nofile: 1024,
@@ -609,19 +596,28 @@ pub(crate) async fn specialise(
         .map_err(|e| std::io::Error::other(e.to_string()))
         .and_then(|r| r);
     if let Err(e) = bound {
+        // Nothing of the function ran yet: drop this instance, start one normally.
+        tracing::warn!("pre-started instance {} unusable: {e}", instance.id);
         instance.stop();
-        return Err(StartFailure {
-            cause: crate::invoke::Cause::SystemError,
-            code: 4024,
-            error_type: "SystemError".into(),
-            message: format!("pre-started instance: {e}"),
-            log: vec![],
-        });
+        return Specialised::Unusable(on_death);
+    }
+    // From here on, the function's pool is told when the instance dies. If it died in
+    // between, its old hook has run already and this one is called here.
+    *instance.on_death.lock().unwrap_or_else(|p| p.into_inner()) = Some(Box::new(on_death));
+    if instance.is_dead() {
+        let hook = instance
+            .on_death
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(f) = hook {
+            f(instance.id);
+        }
     }
     instance
         .limit
         .store(u64::from(l.memory_mb) * 1024 * 1024, Ordering::Relaxed);
-    let mut env = environment(&l, &view);
+    let mut env = environment(l, &view);
     env.push(("RUNTIME_API_ADDR".into(), instance.api_addr.clone()));
     let (_, args) = shim_program(lang, &view, l.shims, l.python, l.node);
     let args: Vec<String> = args
@@ -658,7 +654,17 @@ pub(crate) async fn specialise(
         _ = instance.died() => None,
         _ = tokio::time::sleep(deadline) => Some(Readiness::Starting),
     };
-    finish(instance, outcome, deadline).await
+    Specialised::Done(finish(instance, outcome, deadline).await)
+}
+
+/// Result of specialising a pre-started instance.
+pub(crate) enum Specialised<F> {
+    /// The function was loaded (or failed to load, as it would in a normal start).
+    Done(Result<Arc<Instance>, StartFailure>),
+    /// The instance could not be bound (it died in the pool, the kernel refused the
+    /// mount or the limit); nothing of the function ran. The death hook is handed back
+    /// for a normal start.
+    Unusable(F),
 }
 
 /// Starts an instance and waits until it is ready for events.

@@ -516,10 +516,15 @@ impl Invoker {
                 mount_roots: &inner.config.mount_roots,
                 network: inner.config.network && !network_disabled(&record.latest),
             };
+        let mut on_death = on_death;
         if let Some(lang) = instance::poolable(&launch, inner.prewarm.network()) {
             if let Some(warm) = inner.prewarm.take(lang) {
-                return instance::specialise(warm, lang, launch, inner.sandbox.as_ref(), on_death)
-                    .await;
+                match instance::specialise(warm, lang, &launch, inner.sandbox.as_ref(), on_death)
+                    .await
+                {
+                    instance::Specialised::Done(r) => return r,
+                    instance::Specialised::Unusable(hook) => on_death = hook,
+                }
             }
         }
         instance::start(launch, inner.sandbox.clone(), on_death).await

@@ -64,7 +64,7 @@ import os, sys, socket
 def handler(event, context):
     marker = event.get("marker")
     if marker:
-        open("/tmp/" + marker, "w").write("x")
+        open(os.path.join(os.environ["TMPDIR"], marker), "w").write("x")
     root = os.environ["RUNTIME_CODE_ROOT"]
     return {
         "env": dict(os.environ),
@@ -72,7 +72,7 @@ def handler(event, context):
         "path0": sys.path[0],
         "cwd": os.getcwd(),
         "code": sorted(os.listdir(root)),
-        "tmp": sorted(os.listdir("/tmp")),
+        "tmp": sorted(os.listdir(os.environ["TMPDIR"])),
         "uid": os.getuid(),
         "memory": context.getMemorySize(),
         "writable_code": os.access(root, os.W_OK),
@@ -311,4 +311,38 @@ fn pool_falls_back_and_reports_init_failures() {
     assert_eq!(raw.header("x-is-func-err"), Some("true"), "{}", resp.result);
     assert!(resp.result.contains("nothing_here"), "{}", resp.result);
     assert_eq!(status(&s)["python"]["served"], 1);
+}
+
+/// The `process` backend (no namespaces) also serves from the pool: the code link is
+/// swapped to the function's code and the environment is the function's.
+#[test]
+fn process_backend_serves_from_pool() {
+    let s = Server::start(&["--sandbox", "process", "--prewarm", "1"]);
+    wait_ready(&s, "python", 1);
+    let c = s.client();
+    deploy(
+        &c,
+        "plain",
+        "Python3.9",
+        &[("index.py", PY_DUMP, 0o644), ("own.txt", "x", 0o644)],
+        &[("MINE", "yes")],
+        128,
+    );
+    let v = call(&c, "plain", "{}");
+    assert_eq!(status(&s)["python"]["served"], 1);
+    // The process backend leaves the code writable, so Python may add its cache.
+    let code: Vec<&str> = v["code"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f.as_str())
+        .filter(|f| *f != "__pycache__")
+        .collect();
+    assert_eq!(code, ["index.py", "own.txt"]);
+    assert_eq!(v["env"]["MINE"], "yes");
+    assert!(!v["env"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .any(|k| k.starts_with("STRATUS_")));
 }
