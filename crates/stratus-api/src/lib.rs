@@ -212,9 +212,11 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route(
             "/healthz/prewarm",
-            get(|axum::extract::State(s): axum::extract::State<AppState>| async move {
-                axum::Json(s.engine.invoker.prewarm_status())
-            }),
+            get(
+                |axum::extract::State(s): axum::extract::State<AppState>| async move {
+                    axum::Json(s.engine.invoker.prewarm_status())
+                },
+            ),
         )
         .merge(fgs)
         .layer(DefaultBodyLimit::disable())

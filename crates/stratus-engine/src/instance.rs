@@ -467,8 +467,7 @@ pub(crate) async fn prestart(
     on_death: impl FnOnce(u64) + Send + 'static,
 ) -> Result<Arc<Instance>, String> {
     let work_dir = p.instances_root.join(p.id.to_string());
-    std::fs::create_dir_all(&work_dir)
-        .map_err(|e| format!("create instance directory: {e}"))?;
+    std::fs::create_dir_all(&work_dir).map_err(|e| format!("create instance directory: {e}"))?;
     let view = sandbox.view(&work_dir);
     let (program, mut args) = shim_program(p.lang, &view, p.shims, p.python, p.node);
     args.push(PREHEAT_FLAG.into());
@@ -549,9 +548,11 @@ pub(crate) fn poolable(l: &Launch<'_>, pool_network: bool) -> Option<Lang> {
         .collect();
     let read_at_start = |k: &str| {
         base.iter().any(|b| b == k)
-            || ["PYTHON", "NODE_", "UV_", "LD_", "LC_", "MALLOC_", "GLIBC_", "OPENSSL_"]
-                .iter()
-                .any(|p| k.starts_with(p))
+            || [
+                "PYTHON", "NODE_", "UV_", "LD_", "LC_", "MALLOC_", "GLIBC_", "OPENSSL_",
+            ]
+            .iter()
+            .any(|p| k.starts_with(p))
             || k == "RUNTIME_API_ADDR"
     };
     let s = l.spec;

@@ -502,20 +502,20 @@ impl Invoker {
             }
         };
         let launch = Launch {
-                id,
-                project_id: &record.project_id,
-                version,
-                spec: &record.latest,
-                memory_mb,
-                code_dir,
-                instances_root: inner.config.data_dir.join("instances"),
-                shims: &inner.shims,
-                python: &inner.config.python,
-                node: &inner.config.node,
-                java: inner.config.java.as_deref(),
-                mount_roots: &inner.config.mount_roots,
-                network: inner.config.network && !network_disabled(&record.latest),
-            };
+            id,
+            project_id: &record.project_id,
+            version,
+            spec: &record.latest,
+            memory_mb,
+            code_dir,
+            instances_root: inner.config.data_dir.join("instances"),
+            shims: &inner.shims,
+            python: &inner.config.python,
+            node: &inner.config.node,
+            java: inner.config.java.as_deref(),
+            mount_roots: &inner.config.mount_roots,
+            network: inner.config.network && !network_disabled(&record.latest),
+        };
         let mut on_death = on_death;
         if let Some(lang) = instance::poolable(&launch, inner.prewarm.network()) {
             if let Some(warm) = inner.prewarm.take(lang) {

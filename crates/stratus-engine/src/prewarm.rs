@@ -62,7 +62,10 @@ impl Prewarm {
     pub fn start(cfg: PrewarmConfig) -> Arc<Prewarm> {
         if cfg.per_lang > 0 {
             if let Err(e) = std::fs::create_dir_all(&cfg.empty_code) {
-                tracing::warn!("pre-heated pool disabled: {}: {e}", cfg.empty_code.display());
+                tracing::warn!(
+                    "pre-heated pool disabled: {}: {e}",
+                    cfg.empty_code.display()
+                );
             }
         }
         let this = Arc::new(Prewarm {
@@ -150,7 +153,10 @@ impl Prewarm {
                     }
                     Err(e) => {
                         this.counters[&lang].failed.fetch_add(1, Ordering::Relaxed);
-                        tracing::warn!("pre-heated pool: {} instance failed to start: {e}", name(lang));
+                        tracing::warn!(
+                            "pre-heated pool: {} instance failed to start: {e}",
+                            name(lang)
+                        );
                         drop(this);
                         tokio::time::sleep(backoff).await;
                         backoff = (backoff * 2).min(MAX_BACKOFF);

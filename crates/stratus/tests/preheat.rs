@@ -191,7 +191,8 @@ fn pooled_start_matches_normal_start() {
         assert_eq!(env["RUNTIME_FUNC_NAME"], name.as_str());
         // Nothing of the server's own environment reaches the function.
         assert!(
-            !env.keys().any(|k| k.starts_with("STRATUS_") || k == "CARGO"),
+            !env.keys()
+                .any(|k| k.starts_with("STRATUS_") || k == "CARGO"),
             "{lang}: server environment leaked: {env:?}"
         );
         assert_eq!(b["uid"], 1003);
