@@ -843,6 +843,18 @@ def _await_function(addr):
         _platform_gone(exc)
     conn.close()
     message = json.loads(body.decode("utf-8"))
+    program = message.get("exec")
+    if program:
+        # A custom runtime: this interpreter only held the sandbox ready; the
+        # function's own program replaces it, with exactly its environment.
+        env = {}
+        for key, value in message["env"]:
+            env[key] = value
+        try:
+            os.execve(program[0], program, env)
+        except OSError as exc:
+            sys.stderr.write("stratus: cannot execute %s: %s\n" % (program[0], exc))
+            os._exit(127)
     os.environ.clear()
     for key, value in message["env"]:
         os.environ[key] = value

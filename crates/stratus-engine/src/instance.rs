@@ -410,6 +410,9 @@ fn environment(l: &Launch<'_>, view: &View) -> Vec<(String, String)> {
 pub(crate) enum Lang {
     Python,
     NodeJs,
+    /// A custom `bootstrap`: a waiting Python shim holds the sandbox and execs the
+    /// function's program at specialisation.
+    Custom,
 }
 
 /// What a pre-started (generic) instance needs.
@@ -443,7 +446,7 @@ fn shim_program(
     node: &Path,
 ) -> (String, Vec<String>) {
     match lang {
-        Lang::Python => (
+        Lang::Python | Lang::Custom => (
             python.display().to_string(),
             vec![
                 in_root(view, shims, "python/server.py"),
@@ -531,6 +534,16 @@ pub(crate) fn poolable(l: &Launch<'_>, pool_network: bool) -> Option<Lang> {
     let lang = match l.spec.runtime().map(|r| r.kind()) {
         Ok(RuntimeKind::Python) => Lang::Python,
         Ok(RuntimeKind::NodeJs) => Lang::NodeJs,
+        Ok(RuntimeKind::Custom) => {
+            use std::os::unix::fs::PermissionsExt;
+            // A missing or non-executable bootstrap gets its error from a normal start.
+            let ok = std::fs::metadata(l.code_dir.join("bootstrap"))
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0);
+            if !ok {
+                return None;
+            }
+            Lang::Custom
+        }
         _ => return None,
     };
     if l.network != pool_network || l.spec.extras.contains_key("mount_config") {
@@ -620,6 +633,14 @@ pub(crate) async fn specialise<F: FnOnce(u64) + Send + 'static>(
         .store(u64::from(l.memory_mb) * 1024 * 1024, Ordering::Relaxed);
     let mut env = environment(l, &view);
     env.push(("RUNTIME_API_ADDR".into(), instance.api_addr.clone()));
+    let deadline = if l.spec.initializer_handler.is_empty() {
+        START_TIMEOUT
+    } else {
+        Duration::from_secs(u64::from(l.spec.initializer_timeout)) + Duration::from_secs(10)
+    };
+    if lang == Lang::Custom {
+        return Specialised::Done(exec_custom(instance, l, &view, env, deadline).await);
+    }
     let (_, args) = shim_program(lang, &view, l.shims, l.python, l.node);
     let args: Vec<String> = args
         .into_iter()
@@ -637,11 +658,6 @@ pub(crate) async fn specialise<F: FnOnce(u64) + Send + 'static>(
         body: Bytes::from(body),
         headers: vec![("X-Stratus-Specialise", "1".into())],
     });
-    let deadline = if l.spec.initializer_handler.is_empty() {
-        START_TIMEOUT
-    } else {
-        Duration::from_secs(u64::from(l.spec.initializer_timeout)) + Duration::from_secs(10)
-    };
     let mailbox = instance.mailbox.clone();
     let outcome = tokio::select! {
         biased;
@@ -656,6 +672,43 @@ pub(crate) async fn specialise<F: FnOnce(u64) + Send + 'static>(
         _ = tokio::time::sleep(deadline) => Some(Readiness::Starting),
     };
     Specialised::Done(finish(instance, outcome, deadline).await)
+}
+
+/// A custom runtime behind the pool: the waiting shim execs the program a normal start
+/// would run, with its environment; ready at the program's first poll, as usual.
+async fn exec_custom(
+    instance: Arc<Instance>,
+    l: &Launch<'_>,
+    view: &View,
+    env: Vec<(String, String)>,
+    deadline: Duration,
+) -> Result<Arc<Instance>, StartFailure> {
+    let (program, args) = match bootstrap(l, view, true) {
+        Ok(p) => p,
+        Err(f) => {
+            instance.stop();
+            return Err(f);
+        }
+    };
+    let mut argv = vec![program];
+    argv.extend(args);
+    let body = serde_json::json!({ "env": env, "exec": argv }).to_string();
+    let mailbox = instance.mailbox.clone();
+    let seen = mailbox.polls();
+    let _reply = mailbox.submit(stratus_runtimeapi::Event {
+        request_id: SPECIALISE_ID.into(),
+        body: Bytes::from(body),
+        headers: vec![("X-Stratus-Specialise", "1".into())],
+    });
+    let outcome = tokio::select! {
+        biased;
+        b = mailbox.wait_failed() => Some(Readiness::Failed(b)),
+        _ = mailbox.wait_polls_beyond(seen) => Some(Readiness::Ready),
+        _ = instance.died() => None,
+        _ = tokio::time::sleep(deadline) => Some(Readiness::Starting),
+    };
+    mailbox.forget(SPECIALISE_ID);
+    finish(instance, outcome, deadline).await
 }
 
 /// Result of specialising a pre-started instance.

@@ -1,6 +1,6 @@
-//! The pre-heated pool: generic Python and Node.js instances started ahead of demand
-//! (sandbox, cgroup, runtime API, interpreter and shim all up), each waiting to be
-//! specialised to the first function that needs a cold start. A taken instance belongs
+//! The pre-heated pool: generic Python, Node.js and custom-runtime instances started
+//! ahead of demand (sandbox, cgroup, runtime API, interpreter and shim all up), each
+//! waiting to be specialised to the first function that needs a cold start. A taken instance belongs
 //! to that function for good; the pool refills in the background.
 
 use crate::instance::{self, Instance, Lang, Prestart};
@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 use stratus_sandbox::Sandbox;
 
-const LANGS: [Lang; 2] = [Lang::Python, Lang::NodeJs];
+const LANGS: [Lang; 3] = [Lang::Python, Lang::NodeJs, Lang::Custom];
 /// A refill waits this long after a take, so the new instance's first request does not
 /// compete with the replacement's start-up for the CPU.
 const REFILL_DELAY: Duration = Duration::from_millis(100);
@@ -54,6 +54,7 @@ fn name(lang: Lang) -> &'static str {
     match lang {
         Lang::Python => "python",
         Lang::NodeJs => "nodejs",
+        Lang::Custom => "custom",
     }
 }
 
