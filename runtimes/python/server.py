@@ -850,6 +850,10 @@ def _await_function(addr):
         env = {}
         for key, value in message["env"]:
             env[key] = value
+        # Python ignores SIGXFSZ at start-up; ignored signals survive exec, and a
+        # normally started program has the default action.
+        import signal
+        signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
         try:
             os.execve(program[0], program, env)
         except OSError as exc:

@@ -108,7 +108,9 @@ while true; do
   BODY=$(/usr/bin/python3 -c 'import json, os
 root = os.environ["RUNTIME_CODE_ROOT"]
 proc = open("/proc/%d/environ" % os.getppid(), "rb").read().decode().split("\0")
-print(json.dumps({"env": dict(os.environ), "procenv": proc, "cwd": os.getcwd(),
+status = open("/proc/%d/status" % os.getppid()).read().splitlines()
+sig = [l for l in status if l.startswith(("SigIgn", "SigBlk"))]
+print(json.dumps({"env": dict(os.environ), "procenv": proc, "cwd": os.getcwd(), "sig": sig,
                   "code": sorted(os.listdir(root)), "uid": os.getuid()}))')
   curl -sS -o /dev/null -X POST "http://$RUNTIME_API_ADDR/v1/runtime/invocation/response/$RID" -d "$BODY"
 done
