@@ -62,15 +62,7 @@ impl Ctx {
 
     /// Starts a fresh `stratus serve` (killed if it outlives a generous scenario length).
     pub fn server(&self) -> anyhow::Result<Server> {
-        let lifetime = std::time::Duration::from_secs(self.pick(180, 60));
-        let grace = std::time::Duration::from_secs(self.pick(15, 5));
-        Server::start(
-            &self.stratus,
-            &self.tools,
-            &self.server_args,
-            lifetime,
-            grace,
-        )
+        self.server_with(&[])
     }
 
     /// Starts a fresh `stratus serve` with `more` flags after the run's extra flags

@@ -34,8 +34,12 @@ function envInt(name, dflt) {
   return Number.isFinite(v) ? v : dflt;
 }
 
-const memory = envInt('RUNTIME_MEMORY', 128);
-const config = {
+// Filled from the environment at start, or again once a pre-heated instance has
+// been given its function (see awaitFunction).
+const config = {};
+function readConfig() {
+  const memory = envInt('RUNTIME_MEMORY', 128);
+  Object.assign(config, {
   apiAddr: envStr('RUNTIME_API_ADDR'),
   codeRoot: path.resolve(envStr('RUNTIME_CODE_ROOT') || process.cwd()),
   projectId: envStr('RUNTIME_PROJECT_ID'),
@@ -50,7 +54,9 @@ const config = {
   initializerTimeout: envInt('RUNTIME_INITIALIZER_TIMEOUT', 300),
   alias: envStr('RUNTIME_ALIAS'),
   concurrency: Math.max(1, Math.min(1000, envInt('RUNTIME_CONCURRENT_NUM', 1))),
-};
+  });
+}
+readConfig();
 
 let userData = null;
 function getUserDataMap() {
@@ -613,7 +619,36 @@ async function runInitializer(fn) {
     `function initialization exception: ${d.message}`, d.stack, 'initializer');
 }
 
+// Pre-heated mode: this runtime was started before any function needed it. Wait
+// for the platform's specialise message, then take on the function's environment
+// and arguments exactly as a normal start would have set them. Returns the request
+// id to acknowledge once the function is loaded.
+async function awaitFunction() {
+  let res;
+  for (;;) {
+    res = await api('GET', `${API_PREFIX}/invocation/request`);
+    if (res.status === 200 && res.headers['x-stratus-specialise'] === '1') break;
+    if (res.status !== 204) await sleep(RETRY_PAUSE_MS);
+  }
+  const message = JSON.parse(res.body.toString('utf8'));
+  for (const key of Object.keys(process.env)) delete process.env[key];
+  for (const [key, value] of message.env) process.env[key] = value;
+  process.argv.splice(1, process.argv.length - 1, ...message.args);
+  readConfig();
+  agent.maxFreeSockets = config.concurrency + 4;
+  return String(res.headers['x-cff-request-id'] || '');
+}
+
 async function main() {
+  let specialised = null;
+  if (process.argv[process.argv.length - 1] === '--stratus-preheat') {
+    try {
+      specialised = await awaitFunction();
+    } catch (err) {
+      if (err instanceof ApiUnreachable) platformGone(err);
+      throw err;
+    }
+  }
   if (!config.apiAddr) {
     stderrTagger.emitLines('', ['stratus nodejs runtime: RUNTIME_API_ADDR is not set']);
     process.exit(2);
@@ -635,6 +670,10 @@ async function main() {
         err.stackLines, 'initializer');
     }
     await runInitializer(init);
+  }
+  if (specialised !== null) {
+    await api('POST', `${API_PREFIX}/invocation/response/${encodeURIComponent(specialised)}`,
+      Buffer.from('{}'));
   }
   for (let i = 0; i < config.concurrency; i++) {
     pollLoop(handler).catch((err) => {

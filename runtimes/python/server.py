@@ -826,9 +826,55 @@ def _worker(config, handler, addr):
         _platform_gone(exc)
 
 
+def _await_function(addr):
+    """Pre-heated mode: this interpreter was started before any function needed
+    it.  Wait for the platform's specialise message, then take on the function's
+    environment and arguments exactly as a normal start would have set them.
+    Returns the request id to acknowledge once the function is loaded."""
+    conn = _HttpConnection(addr)
+    try:
+        while True:
+            status, headers, body = conn.request("GET", API_PREFIX + "/invocation/request")
+            if status == 200 and headers.get("x-stratus-specialise") == "1":
+                break
+            if status != 204:
+                time.sleep(RETRY_PAUSE_S)
+    except ApiUnreachable as exc:
+        _platform_gone(exc)
+    conn.close()
+    message = json.loads(body.decode("utf-8"))
+    program = message.get("exec")
+    if program:
+        # A custom runtime: this interpreter only held the sandbox ready; the
+        # function's own program replaces it, with exactly its environment.
+        env = {}
+        for key, value in message["env"]:
+            env[key] = value
+        # Python ignores SIGXFSZ at start-up; ignored signals survive exec, and a
+        # normally started program has the default action.
+        import signal
+        signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
+        try:
+            os.execve(program[0], program, env)
+        except OSError as exc:
+            sys.stderr.write("stratus: cannot execute %s: %s\n" % (program[0], exc))
+            os._exit(127)
+    os.environ.clear()
+    for key, value in message["env"]:
+        os.environ[key] = value
+    sys.argv[:] = list(message["args"])
+    orig = getattr(sys, "orig_argv", None)
+    if orig:
+        orig[1:] = sys.argv
+    return headers.get("x-cff-request-id", "")
+
+
 def main():
     global _stdout, _stderr
 
+    specialised = None
+    if sys.argv[-1:] == ["--stratus-preheat"]:
+        specialised = _await_function(_env("RUNTIME_API_ADDR"))
     argv = sys.argv
     addr = _env("RUNTIME_API_ADDR") or (argv[1] if len(argv) > 1 else "")
     code_root = _env("RUNTIME_CODE_ROOT") or (argv[2] if len(argv) > 2 else "")
@@ -861,6 +907,14 @@ def main():
         failure = _run_initializer(config, init_func)
         if failure is not None:
             _report_init_error(addr, failure[0], failure[1], failure[2], "initializer")
+
+    if specialised is not None:
+        conn = _HttpConnection(addr)
+        try:
+            conn.request("POST", "%s/invocation/response/%s" % (API_PREFIX, specialised), b"{}")
+        except ApiUnreachable as exc:
+            _platform_gone(exc)
+        conn.close()
 
     workers = []
     for i in range(config.concurrency):

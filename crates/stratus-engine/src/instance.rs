@@ -73,7 +73,16 @@ pub(crate) struct Instance {
     handle: Arc<dyn InstanceHandle>,
     /// Idle-mode freezing (reserved instances).
     pub idle: crate::idle::IdleGate,
+    /// `RUNTIME_API_ADDR` as the instance sees it.
+    api_addr: String,
+    /// Memory limit the platform's watchdog holds the instance to, bytes.
+    limit: Arc<AtomicU64>,
+    /// Called once when the process has ended; replaced when a pre-started instance
+    /// changes owner.
+    on_death: DeathHook,
 }
+
+type DeathHook = Arc<Mutex<Option<Box<dyn FnOnce(u64) + Send>>>>;
 
 impl Instance {
     /// Kills the instance; its death watcher cleans up.
@@ -299,8 +308,16 @@ fn go_program(l: &Launch<'_>, view: &View) -> Result<(String, Vec<String>), Star
 /// The guide's runtime paths (table 4-5) inside an isolated instance, pointing at the
 /// host interpreters, so HTTP-function bootstraps written for FunctionGraph run as is.
 fn runtime_links(l: &Launch<'_>) -> Vec<(String, String)> {
-    let py = l.python.display().to_string();
-    let node = l.node.display().to_string();
+    runtime_links_for(l.python, l.node, l.java)
+}
+
+pub(crate) fn runtime_links_for(
+    python: &Path,
+    node: &Path,
+    java: Option<&Path>,
+) -> Vec<(String, String)> {
+    let py = python.display().to_string();
+    let node = node.display().to_string();
     let mut links = vec![
         (
             "/opt/function/runtime/python2.7/rtsp/python/bin/python".to_string(),
@@ -321,7 +338,7 @@ fn runtime_links(l: &Launch<'_>) -> Vec<(String, String)> {
             node.clone(),
         ));
     }
-    if let Some(java) = l.java {
+    if let Some(java) = java {
         for v in ["java8", "java11"] {
             links.push((
                 format!("/opt/function/runtime/{v}/rtsp/jre/bin/java"),
@@ -330,6 +347,18 @@ fn runtime_links(l: &Launch<'_>) -> Vec<(String, String)> {
         }
     }
     links
+}
+
+/// The part of every instance's environment that does not depend on the function
+/// (a pre-started instance runs with only this until it is specialised).
+pub(crate) fn base_environment(view: &View) -> Vec<(String, String)> {
+    vec![
+        ("PATH".into(), "/usr/local/bin:/usr/bin:/bin".into()),
+        ("HOME".into(), view.tmp.clone()),
+        ("TMPDIR".into(), view.tmp.clone()),
+        ("LANG".into(), "C.UTF-8".into()),
+        ("TZ".into(), "UTC".into()),
+    ]
 }
 
 fn environment(l: &Launch<'_>, view: &View) -> Vec<(String, String)> {
@@ -341,13 +370,7 @@ fn environment(l: &Launch<'_>, view: &View) -> Vec<(String, String)> {
     } else {
         view.runtime_root.clone()
     };
-    let mut env: Vec<(String, String)> = vec![
-        ("PATH".into(), "/usr/local/bin:/usr/bin:/bin".into()),
-        ("HOME".into(), view.tmp.clone()),
-        ("TMPDIR".into(), view.tmp.clone()),
-        ("LANG".into(), "C.UTF-8".into()),
-        ("TZ".into(), "UTC".into()),
-    ];
+    let mut env = base_environment(view);
     env.extend(user.iter().map(|(k, v)| (k.clone(), v.clone())));
     let userdata = serde_json::to_string(&user).unwrap_or_else(|_| "{}".into());
     let preset = [
@@ -383,6 +406,323 @@ fn environment(l: &Launch<'_>, view: &View) -> Vec<(String, String)> {
     ];
     env.extend(preset.into_iter().map(|(k, v)| (k.to_string(), v)));
     env
+}
+
+/// The language of a pre-started instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Lang {
+    Python,
+    NodeJs,
+    /// A custom `bootstrap`: a waiting Python shim holds the sandbox and execs the
+    /// function's program at specialisation.
+    Custom,
+}
+
+/// What a pre-started (generic) instance needs.
+pub(crate) struct Prestart<'a> {
+    pub id: u64,
+    pub lang: Lang,
+    /// An empty directory standing in for the code until specialisation.
+    pub empty_code: PathBuf,
+    pub instances_root: PathBuf,
+    pub shims: &'a Shims,
+    pub python: &'a Path,
+    pub node: &'a Path,
+    pub network: bool,
+    pub links: Vec<(String, String)>,
+}
+
+/// Flag telling a shim to wait for its function instead of loading one.
+const PREHEAT_FLAG: &str = "--stratus-preheat";
+/// Request id of the message that binds a pre-started instance to its function.
+const SPECIALISE_ID: &str = "stratus-specialise";
+/// Limits of a pre-started instance until it is specialised.
+const GENERIC_MEMORY_MB: u32 = 256;
+const GENERIC_TMP_MB: u32 = 64;
+
+/// The program and arguments of a shim, exactly as a normal start would run it.
+fn shim_program(
+    lang: Lang,
+    view: &View,
+    shims: &Shims,
+    python: &Path,
+    node: &Path,
+) -> (String, Vec<String>) {
+    match lang {
+        Lang::Python | Lang::Custom => (
+            python.display().to_string(),
+            vec![
+                in_root(view, shims, "python/server.py"),
+                "{RUNTIME_API_ADDR}".into(),
+                view.code_root.clone(),
+            ],
+        ),
+        Lang::NodeJs => (
+            node.display().to_string(),
+            vec![in_root(view, shims, "nodejs/server.js")],
+        ),
+    }
+}
+
+/// Starts a generic runtime instance: sandbox, runtime API, interpreter and shim, all
+/// up and waiting for the function it will serve. It runs with the base environment
+/// only and an empty code root.
+pub(crate) async fn prestart(
+    p: Prestart<'_>,
+    sandbox: Arc<dyn Sandbox>,
+    on_death: impl FnOnce(u64) + Send + 'static,
+) -> Result<Arc<Instance>, String> {
+    let work_dir = p.instances_root.join(p.id.to_string());
+    std::fs::create_dir_all(&work_dir).map_err(|e| format!("create instance directory: {e}"))?;
+    let view = sandbox.view(&work_dir);
+    let (program, mut args) = shim_program(p.lang, &view, p.shims, p.python, p.node);
+    args.push(PREHEAT_FLAG.into());
+    let spec = InstanceSpec {
+        id: p.id,
+        program,
+        args,
+        env: base_environment(&view),
+        code_dir: p.empty_code.clone(),
+        runtime_dir: p.shims.root.clone(),
+        work_dir: work_dir.clone(),
+        image_root: None,
+        cwd: None,
+        uid: 1003,
+        gid: 1003,
+        mounts: Vec::new(),
+        links: p.links,
+        network: p.network,
+        serve_runtime_api: true,
+        limits: Limits {
+            memory_mb: GENERIC_MEMORY_MB,
+            nofile: 1024,
+            nproc: 1024,
+            tmp_mb: GENERIC_TMP_MB,
+            cpu_millis: stratus_types::limits::cpu_for_memory(GENERIC_MEMORY_MB),
+        },
+    };
+    let (instance, _) = launch(
+        sandbox.as_ref(),
+        &spec,
+        false,
+        false,
+        work_dir,
+        GENERIC_MEMORY_MB,
+        Box::new(on_death),
+    )
+    .await
+    .map_err(|f| f.message)?;
+    let outcome = tokio::select! {
+        biased;
+        r = instance.mailbox.wait_ready() => Some(r),
+        _ = instance.died() => None,
+        _ = tokio::time::sleep(START_TIMEOUT) => Some(Readiness::Starting),
+    };
+    if outcome == Some(Readiness::Ready) {
+        return Ok(instance);
+    }
+    instance.stop();
+    let _ = instance.died().await;
+    instance.logs.settle().await;
+    Err(format!(
+        "pre-started {:?} runtime did not become ready ({outcome:?}): {}",
+        p.lang,
+        instance.logs.startup_lines().join(" | ")
+    ))
+}
+
+/// Whether a function may be served by a pre-started instance: only when the result is
+/// indistinguishable from a normal start (same program, user, mounts, network, and no
+/// variable the interpreter reads before the shim runs).
+pub(crate) fn poolable(l: &Launch<'_>, pool_network: bool) -> Option<Lang> {
+    let lang = match l.spec.runtime().map(|r| r.kind()) {
+        Ok(RuntimeKind::Python) => Lang::Python,
+        Ok(RuntimeKind::NodeJs) => Lang::NodeJs,
+        Ok(RuntimeKind::Custom) => {
+            use std::os::unix::fs::PermissionsExt;
+            // A missing or non-executable bootstrap gets its error from a normal start.
+            let ok = std::fs::metadata(l.code_dir.join("bootstrap"))
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0);
+            if !ok {
+                return None;
+            }
+            Lang::Custom
+        }
+        _ => return None,
+    };
+    if l.network != pool_network || l.spec.extras.contains_key("mount_config") {
+        return None;
+    }
+    let view_free = View {
+        code_root: String::new(),
+        runtime_root: String::new(),
+        cwd: String::new(),
+        tmp: String::new(),
+    };
+    let base: Vec<String> = base_environment(&view_free)
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    let read_at_start = |k: &str| {
+        base.iter().any(|b| b == k)
+            || [
+                "PYTHON", "NODE_", "UV_", "LD_", "LC_", "MALLOC_", "GLIBC_", "OPENSSL_",
+            ]
+            .iter()
+            .any(|p| k.starts_with(p))
+            || k == "RUNTIME_API_ADDR"
+    };
+    let s = l.spec;
+    if s.user_data
+        .keys()
+        .chain(s.encrypted_user_data.keys())
+        .any(|k| read_at_start(k))
+    {
+        return None;
+    }
+    Some(lang)
+}
+
+/// Binds a pre-started instance to the function `l` describes: code mounted at the
+/// code root, limits applied, the environment and arguments a normal start would have
+/// given sent to the shim, which then imports the handler and runs the initializer.
+/// The instance serves this function only, for the rest of its life.
+pub(crate) async fn specialise<F: FnOnce(u64) + Send + 'static>(
+    instance: Arc<Instance>,
+    lang: Lang,
+    l: &Launch<'_>,
+    sandbox: &dyn Sandbox,
+    on_death: F,
+) -> Specialised<F> {
+    let work_dir = l.instances_root.join(instance.id.to_string());
+    let view = sandbox.view(&work_dir);
+    let limits = Limits {
+        memory_mb: l.memory_mb,
+        nofile: 1024,
+        nproc: 1024,
+        tmp_mb: l.spec.ephemeral_storage,
+        cpu_millis: stratus_types::limits::cpu_for_memory(l.memory_mb),
+    };
+    let to = stratus_sandbox::Specialise {
+        code_dir: l.code_dir.clone(),
+        work_dir,
+        limits,
+    };
+    let handle = instance.handle.clone();
+    let bound = tokio::task::spawn_blocking(move || handle.specialise(&to))
+        .await
+        .map_err(|e| std::io::Error::other(e.to_string()))
+        .and_then(|r| r);
+    if let Err(e) = bound {
+        // Nothing of the function ran yet: drop this instance, start one normally.
+        tracing::warn!("pre-started instance {} unusable: {e}", instance.id);
+        instance.stop();
+        return Specialised::Unusable(on_death);
+    }
+    // From here on, the function's pool is told when the instance dies. If it died in
+    // between, its old hook has run already and this one is called here.
+    *instance.on_death.lock().unwrap_or_else(|p| p.into_inner()) = Some(Box::new(on_death));
+    if instance.is_dead() {
+        let hook = instance
+            .on_death
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(f) = hook {
+            f(instance.id);
+        }
+    }
+    instance
+        .limit
+        .store(u64::from(l.memory_mb) * 1024 * 1024, Ordering::Relaxed);
+    let mut env = environment(l, &view);
+    env.push(("RUNTIME_API_ADDR".into(), instance.api_addr.clone()));
+    let deadline = if l.spec.initializer_handler.is_empty() {
+        START_TIMEOUT
+    } else {
+        Duration::from_secs(u64::from(l.spec.initializer_timeout)) + Duration::from_secs(10)
+    };
+    if lang == Lang::Custom {
+        return Specialised::Done(exec_custom(instance, l, &view, env, deadline).await);
+    }
+    let (_, args) = shim_program(lang, &view, l.shims, l.python, l.node);
+    let args: Vec<String> = args
+        .into_iter()
+        .map(|a| {
+            if a == "{RUNTIME_API_ADDR}" {
+                instance.api_addr.clone()
+            } else {
+                a
+            }
+        })
+        .collect();
+    let body = serde_json::json!({ "env": env, "args": args }).to_string();
+    let reply = instance.mailbox.submit(stratus_runtimeapi::Event {
+        request_id: SPECIALISE_ID.into(),
+        body: Bytes::from(body),
+        headers: vec![("X-Stratus-Specialise", "1".into())],
+    });
+    let mailbox = instance.mailbox.clone();
+    let outcome = tokio::select! {
+        biased;
+        r = reply => match r {
+            Ok(stratus_runtimeapi::Outcome::Success(_)) => Some(Readiness::Ready),
+            Ok(stratus_runtimeapi::Outcome::Error(b)) => Some(Readiness::Failed(b)),
+            Ok(stratus_runtimeapi::Outcome::TooLarge(_)) => Some(Readiness::Failed(Bytes::new())),
+            Err(_) => None,
+        },
+        b = mailbox.wait_failed() => Some(Readiness::Failed(b)),
+        _ = instance.died() => None,
+        _ = tokio::time::sleep(deadline) => Some(Readiness::Starting),
+    };
+    Specialised::Done(finish(instance, outcome, deadline).await)
+}
+
+/// A custom runtime behind the pool: the waiting shim execs the program a normal start
+/// would run, with its environment; ready at the program's first poll, as usual.
+async fn exec_custom(
+    instance: Arc<Instance>,
+    l: &Launch<'_>,
+    view: &View,
+    env: Vec<(String, String)>,
+    deadline: Duration,
+) -> Result<Arc<Instance>, StartFailure> {
+    let (program, args) = match bootstrap(l, view, true) {
+        Ok(p) => p,
+        Err(f) => {
+            instance.stop();
+            return Err(f);
+        }
+    };
+    let mut argv = vec![program];
+    argv.extend(args);
+    let body = serde_json::json!({ "env": env, "exec": argv }).to_string();
+    let mailbox = instance.mailbox.clone();
+    let seen = mailbox.polls();
+    let _reply = mailbox.submit(stratus_runtimeapi::Event {
+        request_id: SPECIALISE_ID.into(),
+        body: Bytes::from(body),
+        headers: vec![("X-Stratus-Specialise", "1".into())],
+    });
+    let outcome = tokio::select! {
+        biased;
+        b = mailbox.wait_failed() => Some(Readiness::Failed(b)),
+        _ = mailbox.wait_polls_beyond(seen) => Some(Readiness::Ready),
+        _ = instance.died() => None,
+        _ = tokio::time::sleep(deadline) => Some(Readiness::Starting),
+    };
+    mailbox.forget(SPECIALISE_ID);
+    finish(instance, outcome, deadline).await
+}
+
+/// Result of specialising a pre-started instance.
+pub(crate) enum Specialised<F> {
+    /// The function was loaded (or failed to load, as it would in a normal start).
+    Done(Result<Arc<Instance>, StartFailure>),
+    /// The instance could not be bound (it died in the pool, the kernel refused the
+    /// mount or the limit); nothing of the function ran. The death hook is handed back
+    /// for a normal start.
+    Unusable(F),
 }
 
 /// Starts an instance and waits until it is ready for events.
@@ -491,134 +831,18 @@ pub(crate) async fn start(
             cpu_millis: stratus_types::limits::cpu_for_memory(l.memory_mb),
         },
     };
-    let started = match sandbox.start(&spec).await {
-        Ok(s) => s,
-        Err(e) => {
-            let _ = std::fs::remove_dir_all(&work_dir);
-            let is_custom = l
-                .spec
-                .runtime()
-                .map(|r| r.kind() == RuntimeKind::Custom)
-                .unwrap_or(false);
-            return Err(match e {
-                SandboxError::NotFound(_) | SandboxError::NotExecutable(_) if is_custom => StartFailure {
-                    cause: crate::invoke::Cause::InitializationFailed,
-                    code: 4202,
-                    error_type: "BootstrapNotFound".into(),
-                    message: format!(
-                        "runtime bootstrap file is not found or not executable: the code package must contain an executable file named bootstrap at its root ({e})"
-                    ),
-                    log: vec![],
-                },
-                e if image.is_some() => StartFailure {
-                    cause: crate::invoke::Cause::InitializationFailed,
-                    code: 4202,
-                    error_type: "ImageStartFailed".into(),
-                    message: format!("the container image could not be started: {e}"),
-                    log: vec![],
-                },
-                e => fail_sys(e.to_string()),
-            });
-        }
-    };
-    let go_port = started
-        .api_addr
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.parse::<u16>().ok())
-        .unwrap_or(0);
-    let handle: Arc<dyn InstanceHandle> = Arc::from(started.handle);
-    let mailbox = Arc::new(Mailbox::new(stratus_types::limits::SYNC_PAYLOAD_MAX));
-    let server = match started.api_listener {
-        Some(l) => {
-            let listener = l
-                .set_nonblocking(true)
-                .and_then(|_| tokio::net::TcpListener::from_std(l))
-                .map_err(|e| {
-                    handle.kill();
-                    fail_sys(format!("runtime API socket: {e}"))
-                })?;
-            Some(stratus_runtimeapi::serve(listener, mailbox.clone()))
-        }
-        None => None,
-    };
-    let logs = Arc::new(LogCollector::default());
-    LogCollector::spawn_reader(logs.clone(), started.stdout);
-    LogCollector::spawn_reader(logs.clone(), started.stderr);
-
-    let (death_tx, death_rx) = watch::channel(None);
-    let stopping = Arc::new(AtomicBool::new(false));
-    let oom = Arc::new(AtomicBool::new(false));
-    let peak_rss = Arc::new(AtomicU64::new(0));
-    // Memory watchdog: keeps the peak; kills above the limit when the sandbox does not.
-    {
-        let handle = handle.clone();
-        let oom = oom.clone();
-        let peak = peak_rss.clone();
-        let limit = u64::from(l.memory_mb) * 1024 * 1024;
-        let mut death = death_rx.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_millis(100));
-            loop {
-                tokio::select! {
-                    _ = tick.tick() => {}
-                    _ = death.changed() => return,
-                }
-                let enforced = handle.enforces_memory();
-                let sample = if enforced {
-                    handle.peak_memory_bytes()
-                } else {
-                    handle.memory_bytes()
-                };
-                let Some(rss) = sample else { continue };
-                peak.fetch_max(rss, Ordering::Relaxed);
-                if !enforced && rss > limit {
-                    oom.store(true, Ordering::Release);
-                    handle.kill();
-                    return;
-                }
-            }
-        });
-    }
-    // Death watcher: waits for the exit, fails what is in flight, cleans up.
-    {
-        let exited = started.exited;
-        let mailbox = mailbox.clone();
-        let stopping = stopping.clone();
-        let handle = handle.clone();
-        let peak = peak_rss.clone();
-        let id = l.id;
-        tokio::spawn(async move {
-            let status = exited.await;
-            if let Some(p) = handle.peak_memory_bytes() {
-                peak.fetch_max(p, Ordering::Relaxed);
-            }
-            let death = if oom.load(Ordering::Acquire) || handle.out_of_memory() {
-                Death::OutOfMemory
-            } else if stopping.load(Ordering::Acquire) {
-                Death::Stopped
-            } else {
-                Death::Exited(status)
-            };
-            let _ = death_tx.send(Some(death));
-            mailbox.close();
-            on_death(id);
-            let _ = tokio::task::spawn_blocking(move || handle.cleanup()).await;
-            let _ = tokio::fs::remove_dir_all(&work_dir).await;
-        });
-    }
-
-    let instance = Arc::new(Instance {
-        id: l.id,
-        mailbox: mailbox.clone(),
-        logs,
-        death: death_rx,
-        peak_rss,
-        stopping,
-        server,
-        idle: crate::idle::IdleGate::new(handle.clone()),
-        handle,
-    });
+    let is_custom = kind == RuntimeKind::Custom;
+    let (instance, go_port) = launch(
+        sandbox.as_ref(),
+        &spec,
+        is_custom,
+        image.is_some(),
+        work_dir,
+        l.memory_mb,
+        Box::new(on_death),
+    )
+    .await?;
+    let mailbox = instance.mailbox.clone();
     let deadline = if l.spec.initializer_handler.is_empty() {
         START_TIMEOUT
     } else {
@@ -679,6 +903,17 @@ pub(crate) async fn start(
         _ = instance.died() => None,
         _ = tokio::time::sleep(deadline) => Some(Readiness::Starting),
     };
+    finish(instance, outcome, deadline).await
+}
+
+/// Turns the outcome of waiting for readiness into the started instance or the failure
+/// (stopping the instance on failure).
+async fn finish(
+    instance: Arc<Instance>,
+    outcome: Option<Readiness>,
+    deadline: Duration,
+) -> Result<Arc<Instance>, StartFailure> {
+    let mailbox = instance.mailbox.clone();
     match outcome {
         Some(Readiness::Ready) => {
             instance.peak_rss.fetch_max(
@@ -743,6 +978,160 @@ pub(crate) async fn start(
             })
         }
     }
+}
+
+/// Starts the sandboxed process and everything that watches it (runtime API server,
+/// log readers, memory watchdog, death watcher). Returns the instance and the Go port.
+async fn launch(
+    sandbox: &dyn Sandbox,
+    spec: &InstanceSpec,
+    is_custom: bool,
+    is_image: bool,
+    work_dir: PathBuf,
+    memory_mb: u32,
+    on_death: Box<dyn FnOnce(u64) + Send>,
+) -> Result<(Arc<Instance>, u16), StartFailure> {
+    let fail_sys = |message: String| StartFailure {
+        cause: crate::invoke::Cause::SystemError,
+        code: 4024,
+        error_type: "SystemError".into(),
+        message,
+        log: vec![],
+    };
+    let started = match sandbox.start(spec).await {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&work_dir);
+            return Err(match e {
+                SandboxError::NotFound(_) | SandboxError::NotExecutable(_) if is_custom => StartFailure {
+                    cause: crate::invoke::Cause::InitializationFailed,
+                    code: 4202,
+                    error_type: "BootstrapNotFound".into(),
+                    message: format!(
+                        "runtime bootstrap file is not found or not executable: the code package must contain an executable file named bootstrap at its root ({e})"
+                    ),
+                    log: vec![],
+                },
+                e if is_image => StartFailure {
+                    cause: crate::invoke::Cause::InitializationFailed,
+                    code: 4202,
+                    error_type: "ImageStartFailed".into(),
+                    message: format!("the container image could not be started: {e}"),
+                    log: vec![],
+                },
+                e => fail_sys(e.to_string()),
+            });
+        }
+    };
+    let go_port = started
+        .api_addr
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse::<u16>().ok())
+        .unwrap_or(0);
+    let handle: Arc<dyn InstanceHandle> = Arc::from(started.handle);
+    let mailbox = Arc::new(Mailbox::new(stratus_types::limits::SYNC_PAYLOAD_MAX));
+    let server = match started.api_listener {
+        Some(l) => {
+            let listener = l
+                .set_nonblocking(true)
+                .and_then(|_| tokio::net::TcpListener::from_std(l))
+                .map_err(|e| {
+                    handle.kill();
+                    fail_sys(format!("runtime API socket: {e}"))
+                })?;
+            Some(stratus_runtimeapi::serve(listener, mailbox.clone()))
+        }
+        None => None,
+    };
+    let logs = Arc::new(LogCollector::default());
+    LogCollector::spawn_reader(logs.clone(), started.stdout);
+    LogCollector::spawn_reader(logs.clone(), started.stderr);
+
+    let api_addr = started.api_addr.clone();
+    let limit = Arc::new(AtomicU64::new(u64::from(memory_mb) * 1024 * 1024));
+    let on_death: DeathHook = Arc::new(Mutex::new(Some(on_death)));
+    let (death_tx, death_rx) = watch::channel(None);
+    let stopping = Arc::new(AtomicBool::new(false));
+    let oom = Arc::new(AtomicBool::new(false));
+    let peak_rss = Arc::new(AtomicU64::new(0));
+    // Memory watchdog: keeps the peak; kills above the limit when the sandbox does not.
+    {
+        let handle = handle.clone();
+        let oom = oom.clone();
+        let peak = peak_rss.clone();
+        let limit = limit.clone();
+        let mut death = death_rx.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(100));
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    _ = death.changed() => return,
+                }
+                let enforced = handle.enforces_memory();
+                let sample = if enforced {
+                    handle.peak_memory_bytes()
+                } else {
+                    handle.memory_bytes()
+                };
+                let Some(rss) = sample else { continue };
+                peak.fetch_max(rss, Ordering::Relaxed);
+                if !enforced && rss > limit.load(Ordering::Relaxed) {
+                    oom.store(true, Ordering::Release);
+                    handle.kill();
+                    return;
+                }
+            }
+        });
+    }
+    // Death watcher: waits for the exit, fails what is in flight, cleans up.
+    {
+        let exited = started.exited;
+        let mailbox = mailbox.clone();
+        let stopping = stopping.clone();
+        let handle = handle.clone();
+        let peak = peak_rss.clone();
+        let id = spec.id;
+        let hook = on_death.clone();
+        tokio::spawn(async move {
+            let status = exited.await;
+            if let Some(p) = handle.peak_memory_bytes() {
+                peak.fetch_max(p, Ordering::Relaxed);
+            }
+            let death = if oom.load(Ordering::Acquire) || handle.out_of_memory() {
+                Death::OutOfMemory
+            } else if stopping.load(Ordering::Acquire) {
+                Death::Stopped
+            } else {
+                Death::Exited(status)
+            };
+            let _ = death_tx.send(Some(death));
+            mailbox.close();
+            let hook = hook.lock().unwrap_or_else(|p| p.into_inner()).take();
+            if let Some(f) = hook {
+                f(id);
+            }
+            let _ = tokio::task::spawn_blocking(move || handle.cleanup()).await;
+            let _ = tokio::fs::remove_dir_all(&work_dir).await;
+        });
+    }
+
+    let instance = Arc::new(Instance {
+        id: spec.id,
+        mailbox: mailbox.clone(),
+        logs,
+        death: death_rx,
+        peak_rss,
+        stopping,
+        server,
+        idle: crate::idle::IdleGate::new(handle.clone()),
+        handle,
+        api_addr,
+        limit,
+        on_death,
+    });
+    Ok((instance, go_port))
 }
 
 fn init_failure(body: &Bytes, log: Vec<String>) -> StartFailure {

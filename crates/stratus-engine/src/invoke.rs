@@ -154,6 +154,7 @@ struct Inner {
     shims: Shims,
     pools: Pools,
     images: Arc<crate::image_fn::Images>,
+    prewarm: Arc<crate::prewarm::Prewarm>,
     shutting_down: AtomicBool,
 }
 
@@ -177,13 +178,27 @@ impl Invoker {
         shims: Shims,
     ) -> Self {
         let _ = std::fs::remove_dir_all(config.data_dir.join("instances"));
+        let pools = Pools::new(config.project_concurrency);
+        let prewarm = crate::prewarm::Prewarm::start(crate::prewarm::PrewarmConfig {
+            per_lang: config.prewarm,
+            sandbox: sandbox.clone(),
+            shims: shims.clone(),
+            python: config.python.clone(),
+            node: config.node.clone(),
+            java: config.java.clone(),
+            instances_root: config.data_dir.join("instances"),
+            empty_code: config.data_dir.join("instances").join("empty-code"),
+            network: config.network,
+            ids: pools.id_source(),
+        });
         let inner = Arc::new(Inner {
-            pools: Pools::new(config.project_concurrency),
+            pools,
             images: Arc::new(crate::image_fn::Images::new(
                 config.data_dir.join("images"),
                 config.image_insecure_registries.clone(),
                 config.image_layout_roots.clone(),
             )),
+            prewarm,
             config,
             functions,
             versions,
@@ -217,6 +232,7 @@ impl Invoker {
     /// Stops every instance and refuses new invocations.
     pub async fn shutdown(&self) {
         self.inner.shutting_down.store(true, Ordering::Release);
+        self.inner.prewarm.stop_all();
         self.inner.pools.stop_function(None);
         self.inner.sink.flush().await;
     }
@@ -229,6 +245,11 @@ impl Invoker {
     /// Stops the instances of one version (after it is deleted).
     pub fn stop_version(&self, function_id: &str, version: &str) {
         self.inner.pools.stop_version(function_id, version);
+    }
+
+    /// State of the pre-heated pool (ready, served and started counts per language).
+    pub fn prewarm_status(&self) -> serde_json::Value {
+        self.inner.prewarm.status()
     }
 
     /// Live instances of a function.
@@ -493,31 +514,39 @@ impl Invoker {
             })?;
         let id = inner.pools.next_instance_id();
         let weak_pool = Arc::downgrade(pool);
-        instance::start(
-            Launch {
-                id,
-                project_id: &record.project_id,
-                version,
-                spec: &record.latest,
-                memory_mb,
-                code_dir,
-                instances_root: inner.config.data_dir.join("instances"),
-                shims: &inner.shims,
-                python: &inner.config.python,
-                node: &inner.config.node,
-                java: inner.config.java.as_deref(),
-                mount_roots: &inner.config.mount_roots,
-                images: &inner.images,
-                network: inner.config.network && !network_disabled(&record.latest),
-            },
-            inner.sandbox.clone(),
-            move |id| {
-                if let Some(pool) = weak_pool.upgrade() {
-                    pool.remove(id);
+        let on_death = move |id| {
+            if let Some(pool) = weak_pool.upgrade() {
+                pool.remove(id);
+            }
+        };
+        let launch = Launch {
+            id,
+            project_id: &record.project_id,
+            version,
+            spec: &record.latest,
+            memory_mb,
+            code_dir,
+            instances_root: inner.config.data_dir.join("instances"),
+            shims: &inner.shims,
+            python: &inner.config.python,
+            node: &inner.config.node,
+            java: inner.config.java.as_deref(),
+            mount_roots: &inner.config.mount_roots,
+            images: &inner.images,
+            network: inner.config.network && !network_disabled(&record.latest),
+        };
+        let mut on_death = on_death;
+        if let Some(lang) = instance::poolable(&launch, inner.prewarm.network()) {
+            if let Some(warm) = inner.prewarm.take(lang) {
+                match instance::specialise(warm, lang, &launch, inner.sandbox.as_ref(), on_death)
+                    .await
+                {
+                    instance::Specialised::Done(r) => return r,
+                    instance::Specialised::Unusable(hook) => on_death = hook,
                 }
-            },
-        )
-        .await
+            }
+        }
+        instance::start(launch, inner.sandbox.clone(), on_death).await
     }
 
     fn failed_start(

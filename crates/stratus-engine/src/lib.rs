@@ -20,6 +20,7 @@ mod logs;
 mod materialize;
 mod mounts;
 mod pools;
+mod prewarm;
 mod queue;
 mod reserved;
 mod shims;

@@ -226,7 +226,7 @@ pub(crate) struct Pools {
     map: Mutex<HashMap<PoolKey, Arc<PoolEntry>>>,
     quota: Mutex<Quota>,
     quota_freed: Notify,
-    next_id: AtomicU64,
+    next_id: Arc<AtomicU64>,
 }
 
 impl Pools {
@@ -235,12 +235,17 @@ impl Pools {
             map: Mutex::new(HashMap::new()),
             quota: Mutex::new(Quota::new(project_concurrency)),
             quota_freed: Notify::new(),
-            next_id: AtomicU64::new(1),
+            next_id: Arc::new(AtomicU64::new(1)),
         }
     }
 
     pub fn next_instance_id(&self) -> u64 {
         self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// The instance id counter, shared with the pre-heated pool.
+    pub fn id_source(&self) -> Arc<AtomicU64> {
+        self.next_id.clone()
     }
 
     /// The pool for `key` at `revision`; a pool of an older revision is retired.

@@ -45,6 +45,7 @@ pub struct Mailbox {
     rx: tokio::sync::Mutex<mpsc::UnboundedReceiver<Event>>,
     in_flight: Mutex<HashMap<String, oneshot::Sender<Outcome>>>,
     ready: watch::Sender<Readiness>,
+    polls: watch::Sender<u64>,
     closed: AtomicBool,
     /// Largest accepted result, bytes.
     pub max_result: usize,
@@ -55,11 +56,13 @@ impl Mailbox {
     pub fn new(max_result: usize) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
         let (ready, _) = watch::channel(Readiness::Starting);
+        let (polls, _) = watch::channel(0);
         Mailbox {
             tx,
             rx: tokio::sync::Mutex::new(rx),
             in_flight: Mutex::new(HashMap::new()),
             ready,
+            polls,
             closed: AtomicBool::new(false),
             max_result,
         }
@@ -114,8 +117,42 @@ impl Mailbox {
         }
     }
 
+    /// Waits until the instance posts an init error, whatever its readiness before
+    /// (a pre-started instance is already ready when it is specialised).
+    pub async fn wait_failed(&self) -> Bytes {
+        let mut rx = self.ready.subscribe();
+        loop {
+            if let Readiness::Failed(body) = rx.borrow_and_update().clone() {
+                return body;
+            }
+            if rx.changed().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
+    }
+
+    /// Polls for events so far.
+    pub fn polls(&self) -> u64 {
+        *self.polls.borrow()
+    }
+
+    /// Waits until more than `seen` polls for events have been made (a process that
+    /// replaced a pre-started one has asked for its first event).
+    pub async fn wait_polls_beyond(&self, seen: u64) {
+        let mut rx = self.polls.subscribe();
+        loop {
+            if *rx.borrow_and_update() > seen {
+                return;
+            }
+            if rx.changed().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
+    }
+
     /// Waits up to `wait` for the next event (used by the HTTP server and by in-process bridges).
     pub async fn next(&self, wait: std::time::Duration) -> Option<Event> {
+        self.polls.send_modify(|n| *n += 1);
         self.ready.send_if_modified(|r| {
             if *r == Readiness::Starting {
                 *r = Readiness::Ready;

@@ -146,6 +146,26 @@ pub trait InstanceHandle: Send + Sync {
     fn is_frozen(&self) -> bool {
         false
     }
+    /// Binds a pre-started (generic) instance to one function: its code appears at the
+    /// code root and its limits replace the generic ones. Called once, before the
+    /// instance has run any of the function's code.
+    fn specialise(&self, to: &Specialise) -> std::io::Result<()> {
+        let _ = to;
+        Err(std::io::Error::other(
+            "this sandbox cannot specialise pre-started instances",
+        ))
+    }
+}
+
+/// What a pre-started instance is specialised to.
+#[derive(Debug, Clone)]
+pub struct Specialise {
+    /// Unpacked code of the function on the host.
+    pub code_dir: PathBuf,
+    /// The instance's host work directory (as given at start).
+    pub work_dir: PathBuf,
+    /// The function's limits (memory, CPU and `/tmp` size are applied).
+    pub limits: Limits,
 }
 
 /// Why an instance could not start.

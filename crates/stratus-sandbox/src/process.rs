@@ -52,6 +52,14 @@ impl InstanceHandle for ProcessHandle {
     fn is_frozen(&self) -> bool {
         crate::procfs::stopped(self.pid)
     }
+    fn specialise(&self, to: &crate::Specialise) -> std::io::Result<()> {
+        // Swap the `<work>/code` link in one rename so the runtime never sees it missing.
+        let link = to.work_dir.join("code");
+        let next = to.work_dir.join(".code-next");
+        let _ = std::fs::remove_file(&next);
+        std::os::unix::fs::symlink(&to.code_dir, &next)?;
+        std::fs::rename(&next, &link)
+    }
 }
 
 fn signal_group(pid: u32, sig: libc::c_int) -> std::io::Result<()> {

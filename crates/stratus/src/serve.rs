@@ -78,6 +78,10 @@ pub struct ServeArgs {
     /// Give instances no outbound network access at all.
     #[arg(long, env = "STRATUS_NO_NETWORK")]
     no_network: bool,
+    /// Pre-started Python and Node.js instances kept ready per language for fast cold
+    /// starts (docs/preheat.md); 0 disables the pre-heated pool.
+    #[arg(long, env = "STRATUS_PREWARM", default_value_t = 2)]
+    prewarm: usize,
     /// Host directory under which functions may mount shared directories (repeatable).
     #[arg(
         long = "mount-root",
@@ -284,6 +288,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         config.node = n.clone();
     }
     config.network = !args.no_network;
+    config.prewarm = args.prewarm;
     config.async_concurrency = args
         .async_concurrency
         .unwrap_or(config.project_concurrency / 2)

@@ -400,6 +400,23 @@ impl Cgroup {
         Ok(())
     }
 
+    /// Replaces the memory limit and CPU share (a pre-started instance taking on a
+    /// function's size) and restarts the peak counter.
+    pub fn set_limits(&self, memory_mb: u32, cpu_millis: u32) -> std::io::Result<()> {
+        let bytes = (u64::from(memory_mb) * 1024 * 1024).to_string();
+        let mem = self.memory.join("memory.limit_in_bytes");
+        let memsw = self.memory.join("memory.memsw.limit_in_bytes");
+        // memsw may never be below the memory limit: raise it first, lower it last.
+        let _ = std::fs::write(&memsw, &bytes);
+        write(&mem, &bytes)?;
+        let _ = std::fs::write(&memsw, &bytes);
+        let _ = std::fs::write(self.memory.join("memory.max_usage_in_bytes"), "0");
+        write(
+            &self.dirs[2].join("cpu.shares"),
+            &cpu_millis.max(2).to_string(),
+        )
+    }
+
     /// Current memory use, bytes.
     pub fn memory(&self) -> Option<u64> {
         if self.memory_v2 {

@@ -7,6 +7,7 @@
 
 mod cgroup;
 mod child;
+mod inject;
 mod netns;
 
 use crate::{InstanceHandle, InstanceSpec, Sandbox, SandboxError, Started, View};
@@ -421,6 +422,11 @@ impl InstanceHandle for IsolatedHandle {
     }
     fn is_frozen(&self) -> bool {
         self.cgroup.is_frozen()
+    }
+    fn specialise(&self, to: &crate::Specialise) -> std::io::Result<()> {
+        self.cgroup
+            .set_limits(to.limits.memory_mb, to.limits.cpu_millis)?;
+        inject::code_and_tmp(self.pid, &to.code_dir, to.limits.tmp_mb)
     }
 }
 

@@ -43,6 +43,10 @@ impl Server {
             .env("STRATUS_ROOT_ACCESS_KEY", AK)
             .env("STRATUS_ROOT_SECRET_KEY", SK)
             .env("STRATUS_PROJECT_ID", PROJECT)
+            // Tests exercise the normal start path unless they ask for the pre-heated
+            // pool with `--prewarm N` (tests/preheat.rs): some find instances by the
+            // variables in /proc/PID/environ, which a pooled instance does not have.
+            .env("STRATUS_PREWARM", "0")
             .env(
                 "STRATUS_LOG",
                 std::env::var("STRATUS_TEST_LOG").unwrap_or_else(|_| "info".into()),
