@@ -43,7 +43,8 @@ fn cold_once(ctx: &Ctx, side: &mut Side, name: &str) -> Result<Duration, String>
 /// Adds the backend comparison rows, notes and the ≤ 2 ms target to `t`.
 pub fn add_rows(ctx: &Ctx, t: &mut Table) -> anyhow::Result<()> {
     let n = ctx.pick(25, 3);
-    let iso = ctx.server()?;
+    // Without the pool: these rows compare the set-up of each backend, not the pool.
+    let iso = ctx.server_with(&["--prewarm", "0"])?;
     if iso.sandbox().is_none_or(|s| !s.starts_with("isolated")) {
         t.notes.push(format!(
             "isolated vs process rows skipped: the default server runs {:?} (the isolated backend needs root)",
@@ -51,7 +52,7 @@ pub fn add_rows(ctx: &Ctx, t: &mut Table) -> anyhow::Result<()> {
         ));
         return Ok(());
     }
-    let proc_ = ctx.server_with(&["--sandbox", "process"])?;
+    let proc_ = ctx.server_with(&["--sandbox", "process", "--prewarm", "0"])?;
     let mut sides = Vec::new();
     for (label, server) in [("isolated", iso), ("process", proc_)] {
         let conn = ctx.block_on(Conn::open(server.addr))?;
