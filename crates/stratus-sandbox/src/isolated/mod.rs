@@ -7,6 +7,7 @@
 
 mod cgroup;
 mod child;
+mod dynmods;
 mod inject;
 mod netns;
 
@@ -47,6 +48,22 @@ impl IsolatedSandbox {
         cgroup::remove_stale();
         std::fs::create_dir_all(state_dir.join("root"))
             .map_err(|e| format!("create {}: {e}", state_dir.display()))?;
+        if std::env::var_os("STRATUS_CGROUP_KEEP_DEFAULTS").is_none() {
+            match dynmods::enable(state_dir) {
+                Ok(dynmods::Outcome::AlreadySet) => {}
+                Ok(dynmods::Outcome::Remounted(at)) => tracing::info!(
+                    "cgroups: remounted {at} with favordynmods (cheap instance attach; \
+                     STRATUS_CGROUP_KEEP_DEFAULTS=1 leaves the host as it is)"
+                ),
+                Ok(dynmods::Outcome::Mounted(at)) => {
+                    tracing::info!("cgroups: mounted cgroup2 with favordynmods at {at}")
+                }
+                Err(e) => tracing::warn!(
+                    "cgroups: could not set favordynmods ({e}); each cold start may wait \
+                     ~15 ms for the kernel's cgroup attach"
+                ),
+            }
+        }
         std::fs::write(state_dir.join("resolv.conf"), "nameserver 10.0.2.3\n")
             .map_err(|e| e.to_string())?;
         // Container images get this /etc/hosts, as container engines give theirs.
