@@ -90,6 +90,7 @@ impl Engine {
     ) -> anyhow::Result<Engine> {
         let config = Arc::new(config);
         let shims = shims::write_shims(&config.data_dir)?;
+        shims::precompile_python(&shims, &config.python);
         let sink = LogSink::start(store.clone(), config.log_retention, config.log_max_lines);
         let materializer =
             materialize::Materializer::new(config.data_dir.join("code"), blobs.clone());

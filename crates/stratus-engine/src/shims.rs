@@ -4,7 +4,10 @@
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
-const PYTHON: &str = include_str!("../../../runtimes/python/server.py");
+const PYTHON_ENTRY: &str = include_str!("../../../runtimes/python/server.py");
+const PYTHON: &str = include_str!("../../../runtimes/python/_stratus_runtime.py");
+/// The Python shim module that the entry script imports.
+const PYTHON_MODULE: &str = "python/_stratus_runtime.py";
 const NODE: &str = include_str!("../../../runtimes/nodejs/server.js");
 
 include!(concat!(env!("OUT_DIR"), "/java_sources.rs"));
@@ -24,6 +27,7 @@ pub struct Shims {
 /// Writes the shims under `<data>/runtimes/<content hash>/` unless already there.
 pub fn write_shims(data_dir: &Path) -> anyhow::Result<Shims> {
     let mut h = Sha256::new();
+    h.update(PYTHON_ENTRY);
     h.update(PYTHON);
     h.update(NODE);
     for (path, text) in JAVA_SOURCES {
@@ -39,7 +43,8 @@ pub fn write_shims(data_dir: &Path) -> anyhow::Result<Shims> {
         let _ = std::fs::remove_dir_all(&tmp);
         std::fs::create_dir_all(tmp.join("python"))?;
         std::fs::create_dir_all(tmp.join("nodejs"))?;
-        std::fs::write(tmp.join("python/server.py"), PYTHON)?;
+        std::fs::write(tmp.join("python/server.py"), PYTHON_ENTRY)?;
+        std::fs::write(tmp.join(PYTHON_MODULE), PYTHON)?;
         std::fs::write(tmp.join("nodejs/server.js"), NODE)?;
         for (path, text) in JAVA_SOURCES {
             let p = tmp.join("java/src").join(path);
@@ -55,6 +60,44 @@ pub fn write_shims(data_dir: &Path) -> anyhow::Result<Shims> {
         }
     }
     Ok(Shims { root })
+}
+
+/// Writes the cached bytecode of the Python shim for `python`, on a background thread.
+/// Instances may not be able to write `__pycache__` themselves (the isolated sandbox
+/// mounts the shims read-only), and compiling the shim costs every cold start ~6 ms.
+/// Python checks the cache against the source and the interpreter's version tag, so a
+/// missing or stale file only makes a start slower.
+pub fn precompile_python(shims: &Shims, python: &Path) {
+    let module = shims.root.join(PYTHON_MODULE);
+    let python = python.to_path_buf();
+    let spawned = std::thread::Builder::new()
+        .name("python-precompile".into())
+        .spawn(move || {
+            let out = std::process::Command::new(&python)
+                .args([
+                    "-c",
+                    "import py_compile, sys; py_compile.compile(sys.argv[1], doraise=True)",
+                ])
+                .arg(&module)
+                .env_clear()
+                .stdin(std::process::Stdio::null())
+                .output();
+            match out {
+                Ok(o) if o.status.success() => {}
+                Ok(o) => tracing::info!(
+                    "python shim not precompiled for {} ({}): cold starts compile it",
+                    python.display(),
+                    String::from_utf8_lossy(&o.stderr).trim()
+                ),
+                Err(e) => tracing::info!(
+                    "python shim not precompiled for {} ({e}): cold starts compile it",
+                    python.display()
+                ),
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!("python shim precompile thread: {e}");
+    }
 }
 
 /// The `javac` next to a Java launcher (a JDK), else the first one on `PATH`.
