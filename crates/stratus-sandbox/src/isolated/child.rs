@@ -64,11 +64,8 @@ pub extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
     // CLONE_VM), and stays valid until exec; only raw syscalls follow.
     unsafe {
         let plan = &*(arg as *const Plan);
-        // Wait until the parent has put us into our cgroups and network.
-        let mut byte = 0u8;
-        if libc::read(plan.sync_fd, (&mut byte as *mut u8).cast(), 1) != 1 {
-            libc::_exit(126);
-        }
+        // The mounts below run while the parent sets up the cgroups and the network
+        // (both must be in place before exec, see the wait further down).
         if libc::mount(
             std::ptr::null(),
             c"/".as_ptr(),
@@ -172,6 +169,11 @@ pub extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
         libc::setrlimit(libc::RLIMIT_CORE, &core);
         if libc::chdir(plan.cwd.as_ptr()) != 0 {
             fail(plan, 1005);
+        }
+        // Wait until the parent has put us into our cgroups and network.
+        let mut byte = 0u8;
+        if libc::read(plan.sync_fd, (&mut byte as *mut u8).cast(), 1) != 1 {
+            libc::_exit(126);
         }
         // Raw syscalls: glibc's set*id wrappers signal every thread the parent had and
         // wait for them (setxid broadcast), which hangs in this single-threaded copy.

@@ -18,7 +18,7 @@ use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// Port of the runtime API inside every instance's own loopback.
 pub const API_PORT: u16 = 9000;
@@ -394,7 +394,24 @@ fn no_symlinks(image: &Path, inside: &str) -> std::io::Result<()> {
 struct IsolatedHandle {
     pid: u32,
     cgroup: cgroup::Cgroup,
-    slirp: Mutex<Option<std::process::Child>>,
+    slirp: Arc<Mutex<Slirp>>,
+}
+
+/// The instance's slirp4netns, started after the instance itself.
+#[derive(Default)]
+struct Slirp {
+    child: Option<std::process::Child>,
+    /// The instance was cleaned up: a slirp4netns that starts late stops at once.
+    closed: bool,
+}
+
+impl Slirp {
+    fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
 }
 
 impl InstanceHandle for IsolatedHandle {
@@ -425,10 +442,10 @@ impl InstanceHandle for IsolatedHandle {
         })
     }
     fn cleanup(&self) {
-        if let Some(mut s) = self.slirp.lock().unwrap_or_else(|p| p.into_inner()).take() {
-            let _ = s.kill();
-            let _ = s.wait();
-        }
+        let mut slirp = self.slirp.lock().unwrap_or_else(|p| p.into_inner());
+        slirp.closed = true;
+        slirp.stop();
+        drop(slirp);
         self.cgroup.remove();
     }
     fn freeze(&self) -> std::io::Result<()> {
@@ -481,30 +498,47 @@ impl Sandbox for IsolatedSandbox {
                 Ok(_) => {}
             }
         }
+        let t0 = std::time::Instant::now();
         let ops = build_ops(self, spec)?;
+        let t_ops = t0.elapsed();
         let spec2 = spec.clone();
         let root = self.state_dir.join("root");
         let (pid, stdout, stderr, listener, cg) =
             tokio::task::spawn_blocking(move || spawn(&spec2, ops, &root))
                 .await
                 .map_err(|e| std::io::Error::other(e.to_string()))??;
-        let slirp = match (&self.slirp, spec.network) {
-            (Some(bin), true) => {
-                let mut cmd = std::process::Command::new(bin);
-                cmd.args(["--configure", "--mtu=65520"]);
-                if !self.allow_host_loopback {
-                    cmd.arg("--disable-host-loopback");
-                }
-                cmd.arg(pid.to_string())
-                    .arg("tap0")
-                    .stdin(std::process::Stdio::null())
-                    .stdout(std::process::Stdio::null())
-                    .stderr(std::process::Stdio::null())
-                    .env_clear();
-                cmd.spawn().ok()
+        let t_spawn = t0.elapsed();
+        let slirp = Arc::new(Mutex::new(Slirp::default()));
+        if let (Some(bin), true) = (&self.slirp, spec.network) {
+            let mut cmd = std::process::Command::new(bin);
+            cmd.args(["--configure", "--mtu=65520"]);
+            if !self.allow_host_loopback {
+                cmd.arg("--disable-host-loopback");
             }
-            _ => None,
-        };
+            cmd.arg(pid.to_string())
+                .arg("tap0")
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .env_clear();
+            // Off the cold start's path: slirp4netns configures tap0 on its own time
+            // anyway, so the instance's first packets never waited for it.
+            let slot = slirp.clone();
+            tokio::task::spawn_blocking(move || {
+                let child = cmd.spawn().ok();
+                let mut s = slot.lock().unwrap_or_else(|p| p.into_inner());
+                s.child = child;
+                if s.closed {
+                    s.stop();
+                }
+            });
+        }
+        tracing::debug!(
+            "isolated start: ops {:?}, spawn {:?}, total {:?}",
+            t_ops,
+            t_spawn,
+            t0.elapsed()
+        );
         Ok(Started {
             pid,
             stdout,
@@ -515,7 +549,7 @@ impl Sandbox for IsolatedSandbox {
             handle: Box::new(IsolatedHandle {
                 pid,
                 cgroup: cg,
-                slirp: Mutex::new(slirp),
+                slirp,
             }),
         })
     }
@@ -530,12 +564,14 @@ type Spawned = (
 );
 
 fn spawn(spec: &InstanceSpec, ops: Ops, root: &Path) -> std::io::Result<Spawned> {
+    let t0 = std::time::Instant::now();
     let cg = cgroup::Cgroup::create(
         spec.id,
         spec.limits.memory_mb,
         spec.limits.nproc,
         spec.limits.cpu_millis,
     )?;
+    tracing::debug!("isolated spawn: cgroup create {:?}", t0.elapsed());
     let result = spawn_in(spec, ops, root, &cg);
     match result {
         Ok((pid, out, err, l)) => Ok((pid, out, err, l, cg)),
@@ -603,6 +639,7 @@ fn spawn_in(
             .collect(),
     };
     let mut stack = vec![0u8; 256 * 1024];
+    let t_pre = std::time::Instant::now();
     let flags = libc::CLONE_NEWNS
         | libc::CLONE_NEWPID
         | libc::CLONE_NEWIPC
@@ -624,7 +661,10 @@ fn spawn_in(
         return Err(std::io::Error::last_os_error());
     }
     let pid = pid as u32;
+    let t_clone = std::time::Instant::now();
     drop((out_w, err_w, sync_r, fail_w));
+    // The child sets up its mounts meanwhile; when one of those failed first, its
+    // report explains the failure better than ours.
     let abort = |e: std::io::Error| {
         // SAFETY: killing and reaping our own child.
         unsafe {
@@ -632,9 +672,13 @@ fn spawn_in(
             let mut st = 0;
             libc::waitpid(pid as i32, &mut st, 0);
         }
-        e
+        match read_failure(&fail_r) {
+            Some((step, errno)) => child_error(&names, step, errno),
+            None => e,
+        }
     };
     cg.attach(pid).map_err(abort)?;
+    let t_attach = t_clone.elapsed();
     let serve = spec.serve_runtime_api;
     let listener = netns::run_in(pid, move || {
         netns::loopback_up()?;
@@ -646,12 +690,38 @@ fn spawn_in(
         }
     })
     .map_err(abort)?;
+    let t_net = t_clone.elapsed();
     // SAFETY: writing one byte from a valid buffer to our pipe.
     if unsafe { libc::write(sync_w.as_raw_fd(), [1u8].as_ptr().cast(), 1) } != 1 {
         return Err(abort(std::io::Error::last_os_error()));
     }
     drop(sync_w);
     // The failure pipe closes on a successful exec; otherwise it carries (step, errno).
+    let failure = read_failure(&fail_r);
+    drop(plan);
+    tracing::debug!(
+        "isolated spawn: clone {:?}, attach {:?}, netns {:?}, child set-up and exec {:?}",
+        t_pre.elapsed() - t_clone.elapsed(),
+        t_attach,
+        t_net,
+        t_clone.elapsed()
+    );
+    if let Some((step, errno)) = failure {
+        let e = child_error(&names, step, errno);
+        // SAFETY: killing and reaping our own child.
+        unsafe {
+            libc::kill(pid as i32, libc::SIGKILL);
+            let mut st = 0;
+            libc::waitpid(pid as i32, &mut st, 0);
+        }
+        return Err(e);
+    }
+    Ok((pid, out_r, err_r, listener))
+}
+
+/// Reads the child's (step, errno) report; None once the pipe closed without one
+/// (exec succeeded, or the child was killed before it failed).
+fn read_failure(fail_r: &OwnedFd) -> Option<(u32, i32)> {
     let mut buf = [0u8; 8];
     let mut got = 0;
     while got < 8 {
@@ -662,20 +732,20 @@ fn spawn_in(
         }
         got += n as usize;
     }
-    drop(plan);
-    if got == 8 {
-        let step = u32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]);
-        let errno = i32::from_le_bytes([buf[4], buf[5], buf[6], buf[7]]);
-        let msg = child::describe(&names, step, errno);
-        let kind = if step == 1007 && errno == libc::ENOENT {
-            std::io::ErrorKind::NotFound
-        } else {
-            std::io::ErrorKind::Other
-        };
-        return Err(abort(std::io::Error::new(
-            kind,
-            format!("sandbox set-up failed: {msg}"),
-        )));
-    }
-    Ok((pid, out_r, err_r, listener))
+    (got == 8).then(|| {
+        (
+            u32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]),
+            i32::from_le_bytes([buf[4], buf[5], buf[6], buf[7]]),
+        )
+    })
+}
+
+fn child_error(names: &[String], step: u32, errno: i32) -> std::io::Error {
+    let msg = child::describe(names, step, errno);
+    let kind = if step == 1007 && errno == libc::ENOENT {
+        std::io::ErrorKind::NotFound
+    } else {
+        std::io::ErrorKind::Other
+    };
+    std::io::Error::new(kind, format!("sandbox set-up failed: {msg}"))
 }
