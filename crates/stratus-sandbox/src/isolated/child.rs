@@ -25,6 +25,8 @@ pub enum Op {
 /// Everything the child needs, prepared by the parent.
 pub struct Plan {
     pub sync_fd: i32,
+    /// A ready network namespace to join (-1: clone made a new one).
+    pub netns_fd: i32,
     pub err_fd: i32,
     pub stdout_fd: i32,
     pub stderr_fd: i32,
@@ -64,6 +66,9 @@ pub extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
     // CLONE_VM), and stays valid until exec; only raw syscalls follow.
     unsafe {
         let plan = &*(arg as *const Plan);
+        if plan.netns_fd >= 0 && libc::setns(plan.netns_fd, libc::CLONE_NEWNET) != 0 {
+            fail(plan, 1008);
+        }
         // The mounts below run while the parent sets up the cgroups and the network
         // (both must be in place before exec, see the wait further down).
         if libc::mount(
@@ -204,6 +209,7 @@ pub fn describe(plan_ops: &[String], step: u32, errno: i32) -> String {
         1005 => "change to the working directory".to_string(),
         1006 => "switch to the function's user".to_string(),
         1007 => "execute the program".to_string(),
+        1008 => "join the network namespace".to_string(),
         i => plan_ops
             .get(i as usize)
             .cloned()

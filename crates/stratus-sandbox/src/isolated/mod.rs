@@ -10,6 +10,7 @@ mod child;
 mod dynmods;
 mod inject;
 mod netns;
+mod netpool;
 
 use crate::{InstanceHandle, InstanceSpec, Sandbox, SandboxError, Started, View};
 use async_trait::async_trait;
@@ -34,6 +35,8 @@ pub struct IsolatedSandbox {
     state_dir: PathBuf,
     slirp: Option<PathBuf>,
     allow_host_loopback: bool,
+    /// Network namespaces made ahead of cold starts (None: each clone makes its own).
+    net_pool: Option<Arc<netpool::NetPool>>,
 }
 
 impl IsolatedSandbox {
@@ -77,12 +80,26 @@ impl IsolatedSandbox {
             .map(PathBuf::from)
             .find(|p| p.exists())
             .filter(|_| Path::new("/dev/net/tun").exists());
-        let sandbox = IsolatedSandbox {
+        let mut sandbox = IsolatedSandbox {
             state_dir: state_dir.to_path_buf(),
             slirp,
             allow_host_loopback,
+            net_pool: None,
         };
         sandbox.self_test()?;
+        let pool_size = std::env::var("STRATUS_NETNS_POOL")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(4usize);
+        if pool_size > 0 {
+            let block_host = sandbox.slirp.is_some() && !allow_host_loopback;
+            match netpool::NetPool::start(pool_size, API_PORT, block_host) {
+                Ok(p) => sandbox.net_pool = Some(p),
+                Err(e) => {
+                    tracing::warn!("netns pool not started ({e}); cold starts make their own")
+                }
+            }
+        }
         Ok(sandbox)
     }
 
@@ -503,8 +520,9 @@ impl Sandbox for IsolatedSandbox {
         let t_ops = t0.elapsed();
         let spec2 = spec.clone();
         let root = self.state_dir.join("root");
+        let pool = self.net_pool.clone();
         let (pid, stdout, stderr, listener, cg) =
-            tokio::task::spawn_blocking(move || spawn(&spec2, ops, &root))
+            tokio::task::spawn_blocking(move || spawn(&spec2, ops, &root, pool.as_deref()))
                 .await
                 .map_err(|e| std::io::Error::other(e.to_string()))??;
         let t_spawn = t0.elapsed();
@@ -563,7 +581,12 @@ type Spawned = (
     cgroup::Cgroup,
 );
 
-fn spawn(spec: &InstanceSpec, ops: Ops, root: &Path) -> std::io::Result<Spawned> {
+fn spawn(
+    spec: &InstanceSpec,
+    ops: Ops,
+    root: &Path,
+    pool: Option<&netpool::NetPool>,
+) -> std::io::Result<Spawned> {
     let t0 = std::time::Instant::now();
     let cg = cgroup::Cgroup::create(
         spec.id,
@@ -572,7 +595,8 @@ fn spawn(spec: &InstanceSpec, ops: Ops, root: &Path) -> std::io::Result<Spawned>
         spec.limits.cpu_millis,
     )?;
     tracing::debug!("isolated spawn: cgroup create {:?}", t0.elapsed());
-    let result = spawn_in(spec, ops, root, &cg);
+    let ready = pool.and_then(|p| p.take(&ops.blocked));
+    let result = spawn_in(spec, ops, root, &cg, ready);
     match result {
         Ok((pid, out, err, l)) => Ok((pid, out, err, l, cg)),
         Err(e) => {
@@ -587,6 +611,7 @@ fn spawn_in(
     ops: Ops,
     root: &Path,
     cg: &cgroup::Cgroup,
+    ready: Option<netpool::ReadyNet>,
 ) -> std::io::Result<(u32, OwnedFd, OwnedFd, Option<std::net::TcpListener>)> {
     let (out_r, out_w) = pipe()?;
     let (err_r, err_w) = pipe()?;
@@ -614,6 +639,7 @@ fn spawn_in(
     let blocked = ops.blocked;
     let plan = Plan {
         sync_fd: sync_r.as_raw_fd(),
+        netns_fd: ready.as_ref().map_or(-1, |r| r.ns.as_raw_fd()),
         err_fd: fail_w.as_raw_fd(),
         stdout_fd: out_w.as_raw_fd(),
         stderr_fd: err_w.as_raw_fd(),
@@ -640,11 +666,11 @@ fn spawn_in(
     };
     let mut stack = vec![0u8; 256 * 1024];
     let t_pre = std::time::Instant::now();
-    let flags = libc::CLONE_NEWNS
-        | libc::CLONE_NEWPID
-        | libc::CLONE_NEWIPC
-        | libc::CLONE_NEWUTS
-        | libc::CLONE_NEWNET;
+    let mut flags =
+        libc::CLONE_NEWNS | libc::CLONE_NEWPID | libc::CLONE_NEWIPC | libc::CLONE_NEWUTS;
+    if ready.is_none() {
+        flags |= libc::CLONE_NEWNET;
+    }
     // SAFETY: without CLONE_VM the child gets a copy of this address space, including
     // `plan` and `stack`; `child_main` only makes raw syscalls before exec.
     let pid = unsafe {
@@ -680,16 +706,21 @@ fn spawn_in(
     cg.attach(pid).map_err(abort)?;
     let t_attach = t_clone.elapsed();
     let serve = spec.serve_runtime_api;
-    let listener = netns::run_in(pid, move || {
-        netns::loopback_up()?;
-        netns::block(&blocked)?;
-        if serve {
-            std::net::TcpListener::bind(("127.0.0.1", API_PORT)).map(Some)
-        } else {
-            Ok(None)
-        }
-    })
-    .map_err(abort)?;
+    let pooled_net = ready.is_some();
+    let listener = match ready {
+        // The child joins it; our copy of the namespace fd closes here.
+        Some(r) => serve.then_some(r.listener),
+        None => netns::run_in(pid, move || {
+            netns::loopback_up()?;
+            netns::block(&blocked)?;
+            if serve {
+                std::net::TcpListener::bind(("127.0.0.1", API_PORT)).map(Some)
+            } else {
+                Ok(None)
+            }
+        })
+        .map_err(abort)?,
+    };
     let t_net = t_clone.elapsed();
     // SAFETY: writing one byte from a valid buffer to our pipe.
     if unsafe { libc::write(sync_w.as_raw_fd(), [1u8].as_ptr().cast(), 1) } != 1 {
@@ -700,7 +731,7 @@ fn spawn_in(
     let failure = read_failure(&fail_r);
     drop(plan);
     tracing::debug!(
-        "isolated spawn: clone {:?}, attach {:?}, netns {:?}, child set-up and exec {:?}",
+        "isolated spawn: clone {:?}, attach {:?}, netns {:?} (pooled: {pooled_net}), child set-up and exec {:?}",
         t_pre.elapsed() - t_clone.elapsed(),
         t_attach,
         t_net,
