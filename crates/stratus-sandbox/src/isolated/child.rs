@@ -33,6 +33,14 @@ pub struct Plan {
     /// The root is a bind mount (a container image): its read-only remount must be a
     /// per-mount one (`MS_BIND`), never a remount of the host file system under it.
     pub root_is_bind: bool,
+    /// Flags the root's read-only remount must keep (locked flags of a bind source in a
+    /// user namespace; 0 as root).
+    pub root_flags: libc::c_ulong,
+    /// User-namespace mode: supplementary groups cannot be changed (`setgroups` is
+    /// denied so that an unprivileged parent may write `gid_map`).
+    pub userns: bool,
+    /// `RLIMIT_NPROC` to set, when no pids cgroup limits the instance (0: none).
+    pub nproc: u64,
     pub ops: Vec<Op>,
     pub hostname: CString,
     pub cwd: CString,
@@ -146,7 +154,12 @@ pub extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
             std::ptr::null(),
             c"/".as_ptr(),
             std::ptr::null(),
-            libc::MS_REMOUNT | bind | libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV,
+            libc::MS_REMOUNT
+                | bind
+                | libc::MS_RDONLY
+                | libc::MS_NOSUID
+                | libc::MS_NODEV
+                | plan.root_flags,
             std::ptr::null(),
         ) != 0
         {
@@ -170,16 +183,31 @@ pub extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
             rlim_max: 0,
         };
         libc::setrlimit(libc::RLIMIT_CORE, &core);
+        if plan.nproc > 0 {
+            // In a user namespace this counts the instance's own uid there (per
+            // namespace since Linux 5.14), not every process of the host user.
+            let np = libc::rlimit {
+                rlim_cur: plan.nproc,
+                rlim_max: plan.nproc,
+            };
+            libc::setrlimit(libc::RLIMIT_NPROC, &np);
+        }
         if libc::chdir(plan.cwd.as_ptr()) != 0 {
             fail(plan, 1005);
         }
         // Raw syscalls: glibc's set*id wrappers signal every thread the parent had and
         // wait for them (setxid broadcast), which hangs in this single-threaded copy.
-        if libc::syscall(libc::SYS_setgroups, 0, std::ptr::null::<libc::gid_t>()) != 0
+        let groups_ok = plan.userns
+            || libc::syscall(libc::SYS_setgroups, 0, std::ptr::null::<libc::gid_t>()) == 0;
+        if !groups_ok
             || libc::syscall(libc::SYS_setresgid, plan.gid, plan.gid, plan.gid) != 0
             || libc::syscall(libc::SYS_setresuid, plan.uid, plan.uid, plan.uid) != 0
         {
             fail(plan, 1006);
+        }
+        if plan.userns {
+            // Nothing may carry capabilities of the user namespace across exec.
+            libc::prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
         }
         libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
         libc::execve(

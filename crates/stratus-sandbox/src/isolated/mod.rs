@@ -4,6 +4,13 @@
 //! at `/opt/function/code`, a size-limited `/tmp`, and runs as uid/gid 1003. The
 //! runtime API socket is created inside the instance's network namespace, so the
 //! instance needs no route to the host; outbound access goes through slirp4netns.
+//!
+//! As root the namespaces hang off the host's user namespace. Without root the backend
+//! runs in user-namespace mode (docs/sandbox-userns.md): each instance also gets its own
+//! user namespace in which uid/gid 1003 map to the server's own ids, cgroups come from a
+//! delegated v2 subtree when there is one (else rlimits and the engine's memory
+//! watchdog), and the netns set-up is done by a forked helper that joins the instance's
+//! user namespace first.
 
 mod cgroup;
 mod child;
@@ -29,26 +36,57 @@ const SYSTEM_DIRS: &[&str] = &[
 ];
 const DEVICES: &[&str] = &["null", "zero", "full", "random", "urandom"];
 
+/// How the backend gets its privileges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The server runs as root.
+    Root,
+    /// Unprivileged: every instance gets its own user namespace as well.
+    UserNamespace,
+}
+
 /// Starts instances in namespaces and cgroups.
 pub struct IsolatedSandbox {
     state_dir: PathBuf,
     slirp: Option<PathBuf>,
     allow_host_loopback: bool,
+    mode: Mode,
+    /// Why instances run without cgroups (user-namespace mode without a delegated
+    /// subtree); `None` when they get cgroups.
+    no_cgroups: Option<String>,
 }
 
 impl IsolatedSandbox {
-    /// Checks that this host allows the backend (root, memory/pids/cpu cgroups in v2 or
-    /// v1, namespaces) and prepares `state_dir`. The error says why not.
+    /// Checks that this host allows the backend (root with memory/pids/cpu cgroups in
+    /// v2 or v1, or unprivileged user namespaces) and prepares `state_dir`. The error
+    /// says why not.
     pub fn new(state_dir: &Path, allow_host_loopback: bool) -> Result<Self, String> {
         // SAFETY: geteuid has no preconditions.
-        if unsafe { libc::geteuid() } != 0 {
-            return Err("the isolated sandbox needs root (namespaces, cgroups, mounts)".into());
+        let mode = if unsafe { libc::geteuid() } == 0 {
+            Mode::Root
+        } else {
+            probe_userns().map_err(|e| {
+                format!(
+                    "the isolated sandbox needs root or unprivileged user namespaces \
+                     (a user namespace could not be used here: {e})"
+                )
+            })?;
+            Mode::UserNamespace
+        };
+        let mut no_cgroups = None;
+        match mode {
+            Mode::Root => {
+                cgroup::available()?;
+                cgroup::remove_stale();
+            }
+            Mode::UserNamespace => match cgroup::delegated() {
+                Ok(_) => cgroup::remove_stale(),
+                Err(why) => no_cgroups = Some(why),
+            },
         }
-        cgroup::available()?;
-        cgroup::remove_stale();
         std::fs::create_dir_all(state_dir.join("root"))
             .map_err(|e| format!("create {}: {e}", state_dir.display()))?;
-        if std::env::var_os("STRATUS_CGROUP_KEEP_DEFAULTS").is_none() {
+        if mode == Mode::Root && std::env::var_os("STRATUS_CGROUP_KEEP_DEFAULTS").is_none() {
             match dynmods::enable(state_dir) {
                 Ok(dynmods::Outcome::AlreadySet) => {}
                 Ok(dynmods::Outcome::Remounted(at)) => tracing::info!(
@@ -81,9 +119,32 @@ impl IsolatedSandbox {
             state_dir: state_dir.to_path_buf(),
             slirp,
             allow_host_loopback,
+            mode,
+            no_cgroups,
         };
-        sandbox.self_test()?;
+        if mode == Mode::Root {
+            sandbox.self_test()?;
+        }
         Ok(sandbox)
+    }
+
+    /// Root or user-namespace mode.
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    /// Why instances run without cgroups, when they do (user-namespace mode without a
+    /// delegated cgroup v2 subtree): memory is then enforced by the engine's watchdog,
+    /// processes by `RLIMIT_NPROC`, and CPU share and freezing not at all.
+    pub fn without_cgroups(&self) -> Option<&str> {
+        self.no_cgroups.as_deref()
+    }
+
+    /// Whether pre-started instances can be specialised (the pre-heated pool): it
+    /// attaches host mounts into the instance's mount namespace, which takes privileges
+    /// over the host's mount namespace that an unprivileged server does not have.
+    pub fn can_specialise(&self) -> bool {
+        self.mode == Mode::Root
     }
 
     /// Whether instances can get outbound network access on this host.
@@ -125,6 +186,147 @@ impl IsolatedSandbox {
     }
 }
 
+/// Whether this unprivileged process may create a user namespace with mount, PID, IPC,
+/// UTS and network namespaces and use it: the probe child maps itself, makes its mounts
+/// private, mounts a proc (refused where the host hides parts of /proc) and a tmpfs.
+fn probe_userns() -> Result<(), String> {
+    struct Probe {
+        sync_fd: i32,
+        err_fd: i32,
+    }
+    extern "C" fn probe(arg: *mut libc::c_void) -> libc::c_int {
+        // SAFETY: `arg` is the parent's Probe, copied by clone (no CLONE_VM); only raw
+        // syscalls follow.
+        unsafe {
+            let p = &*(arg as *const Probe);
+            let mut b = 0u8;
+            if libc::read(p.sync_fd, (&mut b as *mut u8).cast(), 1) != 1 {
+                libc::_exit(1);
+            }
+            let fail = |step: u32| -> ! {
+                let msg = [step, *libc::__errno_location() as u32];
+                libc::write(p.err_fd, msg.as_ptr().cast(), 8);
+                libc::_exit(1)
+            };
+            let (nul, none) = (std::ptr::null(), std::ptr::null());
+            if libc::mount(nul, c"/".as_ptr(), nul, libc::MS_REC | libc::MS_PRIVATE, none) != 0 {
+                fail(0);
+            }
+            let flags = libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC;
+            if libc::mount(c"proc".as_ptr(), c"/proc".as_ptr(), c"proc".as_ptr(), flags, none)
+                != 0
+            {
+                fail(1);
+            }
+            if libc::mount(c"tmpfs".as_ptr(), c"/tmp".as_ptr(), c"tmpfs".as_ptr(), flags, none)
+                != 0
+            {
+                fail(2);
+            }
+            0
+        }
+    }
+    let (sync_r, sync_w) = pipe().map_err(|e| e.to_string())?;
+    let (err_r, err_w) = pipe().map_err(|e| e.to_string())?;
+    let p = Probe {
+        sync_fd: sync_r.as_raw_fd(),
+        err_fd: err_w.as_raw_fd(),
+    };
+    let mut stack = vec![0u8; 64 * 1024];
+    // SAFETY: the child runs `probe` on its own copy of `stack` and `p`, then exits.
+    let pid = unsafe {
+        let top = stack.as_mut_ptr().add(stack.len() - 64);
+        let top = (top as usize & !15) as *mut libc::c_void;
+        libc::clone(
+            probe,
+            top,
+            USERNS_FLAGS | libc::SIGCHLD,
+            (&p as *const Probe).cast_mut().cast(),
+        )
+    };
+    if pid < 0 {
+        return Err(format!("clone: {}", std::io::Error::last_os_error()));
+    }
+    drop((sync_r, err_w));
+    let mapped = write_maps(pid as u32, 0, 0);
+    if mapped.is_ok() {
+        // SAFETY: one byte from a valid buffer to our pipe.
+        unsafe { libc::write(sync_w.as_raw_fd(), [1u8].as_ptr().cast(), 1) };
+    }
+    drop(sync_w);
+    let mut buf = [0u32; 2];
+    // SAFETY: reading into a valid buffer from our pipe.
+    let n = unsafe { libc::read(err_r.as_raw_fd(), buf.as_mut_ptr().cast(), 8) };
+    let mut status = 0;
+    // SAFETY: reaping our own child.
+    unsafe { libc::waitpid(pid, &mut status, 0) };
+    mapped.map_err(|e| format!("write the id maps: {e}"))?;
+    if n == 8 {
+        let what = ["make mounts private", "mount proc", "mount tmpfs"]
+            .get(buf[0] as usize)
+            .copied()
+            .unwrap_or("set-up");
+        return Err(format!(
+            "{what}: {}",
+            std::io::Error::from_raw_os_error(buf[1] as i32)
+        ));
+    }
+    if !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
+        return Err(format!("probe child ended with status {status}"));
+    }
+    Ok(())
+}
+
+const NS_FLAGS: libc::c_int = libc::CLONE_NEWNS
+    | libc::CLONE_NEWPID
+    | libc::CLONE_NEWIPC
+    | libc::CLONE_NEWUTS
+    | libc::CLONE_NEWNET;
+const USERNS_FLAGS: libc::c_int = NS_FLAGS | libc::CLONE_NEWUSER;
+
+/// Maps `inside_uid`/`inside_gid` of the new user namespace of `pid` to this server's
+/// own ids, the one mapping an unprivileged process may write (after denying
+/// `setgroups`, which the kernel requires for an unprivileged `gid_map`).
+fn write_maps(pid: u32, inside_uid: u32, inside_gid: u32) -> std::io::Result<()> {
+    // SAFETY: geteuid and getegid have no preconditions.
+    let (uid, gid) = unsafe { (libc::geteuid(), libc::getegid()) };
+    let ctx = |what: &str, e: std::io::Error| {
+        std::io::Error::new(e.kind(), format!("write /proc/{pid}/{what}: {e}"))
+    };
+    std::fs::write(format!("/proc/{pid}/setgroups"), "deny").map_err(|e| ctx("setgroups", e))?;
+    std::fs::write(format!("/proc/{pid}/uid_map"), format!("{inside_uid} {uid} 1\n"))
+        .map_err(|e| ctx("uid_map", e))?;
+    std::fs::write(format!("/proc/{pid}/gid_map"), format!("{inside_gid} {gid} 1\n"))
+        .map_err(|e| ctx("gid_map", e))
+}
+
+/// The mount flags of the file system holding `host` that a bind of it keeps locked in a
+/// user namespace: a remount of the bind that drops one of them fails with EPERM.
+fn locked_flags(host: &Path) -> std::io::Result<libc::c_ulong> {
+    let p = c(host.as_os_str().as_bytes())?;
+    // SAFETY: statvfs on a valid C string into a zeroed struct.
+    let st = unsafe {
+        let mut st: libc::statvfs = std::mem::zeroed();
+        if libc::statvfs(p.as_ptr(), &mut st) != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        st
+    };
+    let pairs = [
+        (libc::ST_RDONLY, libc::MS_RDONLY),
+        (libc::ST_NOSUID, libc::MS_NOSUID),
+        (libc::ST_NODEV, libc::MS_NODEV),
+        (libc::ST_NOEXEC, libc::MS_NOEXEC),
+        (libc::ST_NOATIME, libc::MS_NOATIME),
+        (libc::ST_NODIRATIME, libc::MS_NODIRATIME),
+        (libc::ST_RELATIME, libc::MS_RELATIME),
+    ];
+    Ok(pairs
+        .iter()
+        .filter(|(st_flag, _)| st.f_flag & *st_flag != 0)
+        .fold(0, |acc, (_, ms)| acc | *ms))
+}
+
 fn c(s: impl AsRef<[u8]>) -> std::io::Result<CString> {
     CString::new(s.as_ref()).map_err(|_| {
         std::io::Error::new(
@@ -151,6 +353,10 @@ struct Ops {
     root: PathBuf,
     /// Host addresses made unreachable inside the instance's network.
     blocked: Vec<std::net::Ipv4Addr>,
+    /// User-namespace mode: read-only remounts keep the source's locked flags.
+    userns: bool,
+    /// Extra flags of the root's final read-only remount.
+    root_flags: libc::c_ulong,
 }
 
 impl Ops {
@@ -204,11 +410,13 @@ impl Ops {
             "",
         )?;
         if read_only {
+            let locked = if self.userns { locked_flags(host)? } else { 0 };
             let flags = libc::MS_BIND
                 | libc::MS_REMOUNT
                 | libc::MS_RDONLY
                 | libc::MS_NOSUID
-                | libc::MS_NODEV;
+                | libc::MS_NODEV
+                | locked;
             self.mount(b"", inside, "", flags, "")?;
         }
         Ok(())
@@ -222,6 +430,8 @@ fn build_ops(sb: &IsolatedSandbox, spec: &InstanceSpec) -> std::io::Result<Ops> 
         names: Vec::new(),
         root: root.clone(),
         blocked: Vec::new(),
+        userns: sb.mode == Mode::UserNamespace,
+        root_flags: 0,
     };
     let nosuid = libc::MS_NOSUID | libc::MS_NODEV;
     match &spec.image_root {
@@ -242,6 +452,9 @@ fn build_ops(sb: &IsolatedSandbox, spec: &InstanceSpec) -> std::io::Result<Ops> 
                 no_symlinks(image, &m.target)?;
             }
             o.bind(image, "/", false)?;
+            if o.userns {
+                o.root_flags = locked_flags(image)?;
+            }
         }
         None => {
             o.mount(b"tmpfs", "/", "tmpfs", nosuid, "size=4m,mode=755")?;
@@ -393,8 +606,17 @@ fn no_symlinks(image: &Path, inside: &str) -> std::io::Result<()> {
 
 struct IsolatedHandle {
     pid: u32,
-    cgroup: cgroup::Cgroup,
+    /// `None` in user-namespace mode without a delegated cgroup subtree.
+    cgroup: Option<cgroup::Cgroup>,
+    userns: bool,
     slirp: Mutex<Option<std::process::Child>>,
+}
+
+fn no_freezer() -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::Unsupported,
+        "instances without cgroups cannot be frozen",
+    )
 }
 
 impl InstanceHandle for IsolatedHandle {
@@ -405,21 +627,32 @@ impl InstanceHandle for IsolatedHandle {
             libc::kill(self.pid as libc::pid_t, libc::SIGKILL);
         }
         // A v1-frozen process does not act on SIGKILL until it is thawed.
-        let _ = self.cgroup.thaw();
+        if let Some(cg) = &self.cgroup {
+            let _ = cg.thaw();
+        }
     }
     fn memory_bytes(&self) -> Option<u64> {
-        self.cgroup.memory()
+        match &self.cgroup {
+            Some(cg) => cg.memory(),
+            // Host pids: the whole PID namespace descends from the first process.
+            None => crate::procfs::tree_rss_bytes(self.pid),
+        }
     }
     fn peak_memory_bytes(&self) -> Option<u64> {
-        self.cgroup.peak()
+        self.cgroup.as_ref().and_then(|cg| cg.peak())
     }
     fn out_of_memory(&self) -> bool {
-        self.cgroup.oom_killed()
+        self.cgroup.as_ref().is_some_and(|cg| cg.oom_killed())
     }
     fn enforces_memory(&self) -> bool {
-        true
+        self.cgroup.is_some()
     }
     fn connect(&self, port: u16) -> std::io::Result<std::net::TcpStream> {
+        if self.userns {
+            return netns::fork_in(self.pid, netns::InNs::Connect(port))?
+                .map(std::net::TcpStream::from)
+                .ok_or_else(|| std::io::Error::other("namespace helper returned no socket"));
+        }
         netns::run_in(self.pid, move || {
             std::net::TcpStream::connect(("127.0.0.1", port))
         })
@@ -429,20 +662,30 @@ impl InstanceHandle for IsolatedHandle {
             let _ = s.kill();
             let _ = s.wait();
         }
-        self.cgroup.remove();
+        if let Some(cg) = &self.cgroup {
+            cg.remove();
+        }
     }
     fn freeze(&self) -> std::io::Result<()> {
-        self.cgroup.freeze()
+        self.cgroup.as_ref().ok_or_else(no_freezer)?.freeze()
     }
     fn thaw(&self) -> std::io::Result<()> {
-        self.cgroup.thaw()
+        self.cgroup.as_ref().map_or(Ok(()), |cg| cg.thaw())
     }
     fn is_frozen(&self) -> bool {
-        self.cgroup.is_frozen()
+        self.cgroup.as_ref().is_some_and(|cg| cg.is_frozen())
     }
     fn specialise(&self, to: &crate::Specialise) -> std::io::Result<()> {
-        self.cgroup
-            .set_limits(to.limits.memory_mb, to.limits.cpu_millis)?;
+        let cg = match (&self.cgroup, self.userns) {
+            (Some(cg), false) => cg,
+            _ => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::Unsupported,
+                    "pre-started instances cannot be specialised in user-namespace mode",
+                ))
+            }
+        };
+        cg.set_limits(to.limits.memory_mb, to.limits.cpu_millis)?;
         inject::code_and_tmp(self.pid, &to.code_dir, to.limits.tmp_mb)
     }
 }
@@ -484,8 +727,12 @@ impl Sandbox for IsolatedSandbox {
         let ops = build_ops(self, spec)?;
         let spec2 = spec.clone();
         let root = self.state_dir.join("root");
+        let how = How {
+            userns: self.mode == Mode::UserNamespace,
+            cgroups: self.no_cgroups.is_none(),
+        };
         let (pid, stdout, stderr, listener, cg) =
-            tokio::task::spawn_blocking(move || spawn(&spec2, ops, &root))
+            tokio::task::spawn_blocking(move || spawn(&spec2, ops, &root, how))
                 .await
                 .map_err(|e| std::io::Error::other(e.to_string()))??;
         let slirp = match (&self.slirp, spec.network) {
@@ -494,6 +741,11 @@ impl Sandbox for IsolatedSandbox {
                 cmd.args(["--configure", "--mtu=65520"]);
                 if !self.allow_host_loopback {
                     cmd.arg("--disable-host-loopback");
+                }
+                if how.userns {
+                    // The netns belongs to the instance's user namespace: slirp4netns
+                    // must join that too to create its tap device there.
+                    cmd.arg(format!("--userns-path=/proc/{pid}/ns/user"));
                 }
                 cmd.arg(pid.to_string())
                     .arg("tap0")
@@ -515,6 +767,7 @@ impl Sandbox for IsolatedSandbox {
             handle: Box::new(IsolatedHandle {
                 pid,
                 cgroup: cg,
+                userns: how.userns,
                 slirp: Mutex::new(slirp),
             }),
         })
@@ -526,31 +779,58 @@ type Spawned = (
     OwnedFd,
     OwnedFd,
     Option<std::net::TcpListener>,
-    cgroup::Cgroup,
+    Option<cgroup::Cgroup>,
 );
 
-fn spawn(spec: &InstanceSpec, ops: Ops, root: &Path) -> std::io::Result<Spawned> {
-    let cg = cgroup::Cgroup::create(
-        spec.id,
-        spec.limits.memory_mb,
-        spec.limits.nproc,
-        spec.limits.cpu_millis,
-    )?;
-    let result = spawn_in(spec, ops, root, &cg);
+/// How instances are started: the mode's differences.
+#[derive(Clone, Copy)]
+struct How {
+    userns: bool,
+    cgroups: bool,
+}
+
+fn spawn(spec: &InstanceSpec, ops: Ops, root: &Path, how: How) -> std::io::Result<Spawned> {
+    let cg = if how.cgroups {
+        Some(cgroup::Cgroup::create(
+            spec.id,
+            spec.limits.memory_mb,
+            spec.limits.nproc,
+            spec.limits.cpu_millis,
+        )?)
+    } else {
+        None
+    };
+    let result = spawn_in(spec, ops, root, cg.as_ref(), how);
     match result {
         Ok((pid, out, err, l)) => Ok((pid, out, err, l, cg)),
         Err(e) => {
-            cg.remove();
+            if let Some(cg) = &cg {
+                cg.remove();
+            }
             Err(e)
         }
     }
+}
+
+/// The hard `RLIMIT_NOFILE` of this process (raising past it needs privileges).
+fn nofile_hard() -> u64 {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit into a valid struct.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+        return u64::MAX;
+    }
+    lim.rlim_max
 }
 
 fn spawn_in(
     spec: &InstanceSpec,
     ops: Ops,
     root: &Path,
-    cg: &cgroup::Cgroup,
+    cg: Option<&cgroup::Cgroup>,
+    how: How,
 ) -> std::io::Result<(u32, OwnedFd, OwnedFd, Option<std::net::TcpListener>)> {
     let (out_r, out_w) = pipe()?;
     let (err_r, err_w) = pipe()?;
@@ -584,12 +864,19 @@ fn spawn_in(
         new_root: c(root.as_os_str().as_bytes())?,
         put_old: c(root.join(".old").as_os_str().as_bytes())?,
         root_is_bind: spec.image_root.is_some(),
+        root_flags: ops.root_flags,
+        userns: how.userns,
+        nproc: if how.cgroups { 0 } else { spec.limits.nproc },
         ops: ops.ops,
         hostname: c(format!("fn-{}", spec.id))?,
         cwd: c(cwd)?,
         uid: spec.uid,
         gid: spec.gid,
-        nofile: spec.limits.nofile,
+        nofile: if how.userns {
+            spec.limits.nofile.min(nofile_hard())
+        } else {
+            spec.limits.nofile
+        },
         program: program.clone(),
         argv: args
             .iter()
@@ -603,11 +890,7 @@ fn spawn_in(
             .collect(),
     };
     let mut stack = vec![0u8; 256 * 1024];
-    let flags = libc::CLONE_NEWNS
-        | libc::CLONE_NEWPID
-        | libc::CLONE_NEWIPC
-        | libc::CLONE_NEWUTS
-        | libc::CLONE_NEWNET;
+    let flags = if how.userns { USERNS_FLAGS } else { NS_FLAGS };
     // SAFETY: without CLONE_VM the child gets a copy of this address space, including
     // `plan` and `stack`; `child_main` only makes raw syscalls before exec.
     let pid = unsafe {
@@ -634,18 +917,35 @@ fn spawn_in(
         }
         e
     };
-    cg.attach(pid).map_err(abort)?;
+    if how.userns {
+        // The child waits on the sync pipe until its ids are mapped.
+        write_maps(pid, spec.uid, spec.gid).map_err(abort)?;
+    }
+    if let Some(cg) = cg {
+        cg.attach(pid).map_err(abort)?;
+    }
     let serve = spec.serve_runtime_api;
-    let listener = netns::run_in(pid, move || {
-        netns::loopback_up()?;
-        netns::block(&blocked)?;
-        if serve {
-            std::net::TcpListener::bind(("127.0.0.1", API_PORT)).map(Some)
-        } else {
-            Ok(None)
-        }
-    })
-    .map_err(abort)?;
+    let listener = if how.userns {
+        let op = netns::InNs::Setup {
+            blocked: &blocked,
+            listen: serve.then_some(API_PORT),
+        };
+        netns::fork_in(pid, op)
+            .map(|fd| fd.map(std::net::TcpListener::from))
+            .map_err(|e| std::io::Error::new(e.kind(), format!("instance network set-up: {e}")))
+            .map_err(abort)?
+    } else {
+        netns::run_in(pid, move || {
+            netns::loopback_up()?;
+            netns::block(&blocked)?;
+            if serve {
+                std::net::TcpListener::bind(("127.0.0.1", API_PORT)).map(Some)
+            } else {
+                Ok(None)
+            }
+        })
+        .map_err(abort)?
+    };
     // SAFETY: writing one byte from a valid buffer to our pipe.
     if unsafe { libc::write(sync_w.as_raw_fd(), [1u8].as_ptr().cast(), 1) } != 1 {
         return Err(abort(std::io::Error::last_os_error()));
