@@ -156,8 +156,8 @@ fn choose_sandbox(
         args.allow_instance_host_access,
     ) {
         Ok(s) => {
-            if !s.has_network() && !args.no_network {
-                tracing::warn!("sandbox: slirp4netns or /dev/net/tun is missing: isolated instances have no outbound network");
+            if let (Some(why), false) = (s.why_no_network(), args.no_network) {
+                tracing::warn!("sandbox: {why}: isolated instances have no outbound network");
             }
             match s.mode() {
                 stratus_sandbox::IsolatedMode::Root => tracing::info!(

@@ -344,7 +344,11 @@ fn check_delegated(dir: &Path) -> Result<(), String> {
             "the cgroup {} does not offer {} (it offers: {})",
             dir.display(),
             missing.join(", "),
-            if offered.is_empty() { "nothing".to_string() } else { offered.join(" ") }
+            if offered.is_empty() {
+                "nothing".to_string()
+            } else {
+                offered.join(" ")
+            }
         ));
     }
     for f in ["", "cgroup.procs", "cgroup.subtree_control"] {
@@ -396,7 +400,11 @@ pub fn delegated() -> Result<&'static Layout, String> {
         .set(Ok(l))
         .map_err(|_| "the cgroup layout was already chosen".to_string())?;
     let l = layout()?;
-    tracing::info!("cgroups: delegated subtree {} ({})", dir.display(), l.describe());
+    tracing::info!(
+        "cgroups: delegated subtree {} ({})",
+        dir.display(),
+        l.describe()
+    );
     Ok(l)
 }
 

@@ -207,7 +207,13 @@ pub extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
         }
         if plan.userns {
             // Nothing may carry capabilities of the user namespace across exec.
-            libc::prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+            libc::prctl(
+                libc::PR_CAP_AMBIENT,
+                libc::PR_CAP_AMBIENT_CLEAR_ALL,
+                0,
+                0,
+                0,
+            );
         }
         libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
         libc::execve(

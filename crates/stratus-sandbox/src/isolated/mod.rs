@@ -54,6 +54,8 @@ pub struct IsolatedSandbox {
     /// Why instances run without cgroups (user-namespace mode without a delegated
     /// subtree); `None` when they get cgroups.
     no_cgroups: Option<String>,
+    /// Why instances get no outbound network on this host, when they do not.
+    no_network: Option<String>,
 }
 
 impl IsolatedSandbox {
@@ -110,17 +112,33 @@ impl IsolatedSandbox {
             "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n",
         )
         .map_err(|e| e.to_string())?;
-        let slirp = ["/usr/bin/slirp4netns", "/bin/slirp4netns"]
+        let found = ["/usr/bin/slirp4netns", "/bin/slirp4netns"]
             .iter()
             .map(PathBuf::from)
-            .find(|p| p.exists())
-            .filter(|_| Path::new("/dev/net/tun").exists());
+            .find(|p| p.exists());
+        let tun = Path::new("/dev/net/tun");
+        let no_network = if found.is_none() {
+            Some("slirp4netns is not installed".to_string())
+        } else if !tun.exists() {
+            Some("/dev/net/tun is missing".to_string())
+        } else if mode == Mode::UserNamespace && !can_read_write(tun) {
+            // slirp4netns opens it with the server's own uid (many hosts make it 0666).
+            Some(format!(
+                "/dev/net/tun is not readable and writable by uid {}",
+                // SAFETY: geteuid has no preconditions.
+                unsafe { libc::geteuid() }
+            ))
+        } else {
+            None
+        };
+        let slirp = found.filter(|_| no_network.is_none());
         let sandbox = IsolatedSandbox {
             state_dir: state_dir.to_path_buf(),
             slirp,
             allow_host_loopback,
             mode,
             no_cgroups,
+            no_network,
         };
         if mode == Mode::Root {
             sandbox.self_test()?;
@@ -150,6 +168,11 @@ impl IsolatedSandbox {
     /// Whether instances can get outbound network access on this host.
     pub fn has_network(&self) -> bool {
         self.slirp.is_some()
+    }
+
+    /// Why instances cannot get outbound network access, when they cannot.
+    pub fn why_no_network(&self) -> Option<&str> {
+        self.no_network.as_deref()
     }
 
     fn self_test(&self) -> Result<(), String> {
@@ -209,17 +232,34 @@ fn probe_userns() -> Result<(), String> {
                 libc::_exit(1)
             };
             let (nul, none) = (std::ptr::null(), std::ptr::null());
-            if libc::mount(nul, c"/".as_ptr(), nul, libc::MS_REC | libc::MS_PRIVATE, none) != 0 {
+            if libc::mount(
+                nul,
+                c"/".as_ptr(),
+                nul,
+                libc::MS_REC | libc::MS_PRIVATE,
+                none,
+            ) != 0
+            {
                 fail(0);
             }
             let flags = libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC;
-            if libc::mount(c"proc".as_ptr(), c"/proc".as_ptr(), c"proc".as_ptr(), flags, none)
-                != 0
+            if libc::mount(
+                c"proc".as_ptr(),
+                c"/proc".as_ptr(),
+                c"proc".as_ptr(),
+                flags,
+                none,
+            ) != 0
             {
                 fail(1);
             }
-            if libc::mount(c"tmpfs".as_ptr(), c"/tmp".as_ptr(), c"tmpfs".as_ptr(), flags, none)
-                != 0
+            if libc::mount(
+                c"tmpfs".as_ptr(),
+                c"/tmp".as_ptr(),
+                c"tmpfs".as_ptr(),
+                flags,
+                none,
+            ) != 0
             {
                 fail(2);
             }
@@ -294,10 +334,23 @@ fn write_maps(pid: u32, inside_uid: u32, inside_gid: u32) -> std::io::Result<()>
         std::io::Error::new(e.kind(), format!("write /proc/{pid}/{what}: {e}"))
     };
     std::fs::write(format!("/proc/{pid}/setgroups"), "deny").map_err(|e| ctx("setgroups", e))?;
-    std::fs::write(format!("/proc/{pid}/uid_map"), format!("{inside_uid} {uid} 1\n"))
-        .map_err(|e| ctx("uid_map", e))?;
-    std::fs::write(format!("/proc/{pid}/gid_map"), format!("{inside_gid} {gid} 1\n"))
-        .map_err(|e| ctx("gid_map", e))
+    std::fs::write(
+        format!("/proc/{pid}/uid_map"),
+        format!("{inside_uid} {uid} 1\n"),
+    )
+    .map_err(|e| ctx("uid_map", e))?;
+    std::fs::write(
+        format!("/proc/{pid}/gid_map"),
+        format!("{inside_gid} {gid} 1\n"),
+    )
+    .map_err(|e| ctx("gid_map", e))
+}
+
+fn can_read_write(p: &Path) -> bool {
+    c(p.as_os_str().as_bytes())
+        // SAFETY: access(2) on a valid C string.
+        .map(|p| unsafe { libc::access(p.as_ptr(), libc::R_OK | libc::W_OK) } == 0)
+        .unwrap_or(false)
 }
 
 /// The mount flags of the file system holding `host` that a bind of it keeps locked in a
@@ -609,7 +662,8 @@ struct IsolatedHandle {
     /// `None` in user-namespace mode without a delegated cgroup subtree.
     cgroup: Option<cgroup::Cgroup>,
     userns: bool,
-    slirp: Mutex<Option<std::process::Child>>,
+    /// slirp4netns and the pipe whose closing ends it.
+    slirp: Mutex<Option<(std::process::Child, OwnedFd)>>,
 }
 
 fn no_freezer() -> std::io::Error {
@@ -658,7 +712,8 @@ impl InstanceHandle for IsolatedHandle {
         })
     }
     fn cleanup(&self) {
-        if let Some(mut s) = self.slirp.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        if let Some((mut s, exit)) = self.slirp.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            drop(exit);
             let _ = s.kill();
             let _ = s.wait();
         }
@@ -747,13 +802,31 @@ impl Sandbox for IsolatedSandbox {
                     // must join that too to create its tap device there.
                     cmd.arg(format!("--userns-path=/proc/{pid}/ns/user"));
                 }
-                cmd.arg(pid.to_string())
+                // slirp4netns outlives the instance's PID 1 (it holds the netns), so it
+                // also ends when the write end of this pipe closes: at cleanup, or when
+                // this server dies without cleaning up.
+                let (exit_r, exit_w) = pipe()?;
+                let exit_fd = exit_r.as_raw_fd();
+                cmd.arg("--exit-fd=3")
+                    .arg(pid.to_string())
                     .arg("tap0")
                     .stdin(std::process::Stdio::null())
                     .stdout(std::process::Stdio::null())
                     .stderr(std::process::Stdio::null())
                     .env_clear();
-                cmd.spawn().ok()
+                // SAFETY: dup2 is async-signal-safe; the new fd 3 is not close-on-exec.
+                unsafe {
+                    use std::os::unix::process::CommandExt;
+                    cmd.pre_exec(move || {
+                        if libc::dup2(exit_fd, 3) < 0 {
+                            return Err(std::io::Error::last_os_error());
+                        }
+                        Ok(())
+                    });
+                }
+                let child = cmd.spawn().ok();
+                drop(exit_r);
+                child.map(|c| (c, exit_w))
             }
             _ => None,
         };

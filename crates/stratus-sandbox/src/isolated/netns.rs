@@ -187,7 +187,9 @@ fn receive(sock: i32) -> std::io::Result<Option<OwnedFd>> {
         }
         let mut fd = None;
         let cm = libc::CMSG_FIRSTHDR(&msg);
-        if !cm.is_null() && (*cm).cmsg_level == libc::SOL_SOCKET && (*cm).cmsg_type == libc::SCM_RIGHTS
+        if !cm.is_null()
+            && (*cm).cmsg_level == libc::SOL_SOCKET
+            && (*cm).cmsg_type == libc::SCM_RIGHTS
         {
             let raw = std::ptr::read_unaligned(libc::CMSG_DATA(cm).cast::<i32>());
             fd = Some(OwnedFd::from_raw_fd(raw));

@@ -31,7 +31,25 @@ impl Server {
 
     /// Starts a server on an existing data directory.
     pub fn start_in(dir: tempfile::TempDir, args: &[&str]) -> Server {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_stratus"));
+        Self::start_as(&[], Path::new(env!("CARGO_BIN_EXE_stratus")), dir, args)
+    }
+
+    /// Starts `binary` (a copy of the server) behind a `wrapper` command line (e.g.
+    /// `setpriv --reuid=...`), on an existing data directory.
+    pub fn start_as(
+        wrapper: &[&str],
+        binary: &Path,
+        dir: tempfile::TempDir,
+        args: &[&str],
+    ) -> Server {
+        let mut cmd = match wrapper.split_first() {
+            Some((first, rest)) => {
+                let mut c = Command::new(first);
+                c.args(rest).arg(binary);
+                c
+            }
+            None => Command::new(binary),
+        };
         cmd.arg("serve")
             .arg("--listen")
             .arg("127.0.0.1:0")
