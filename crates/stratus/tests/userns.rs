@@ -61,6 +61,31 @@ fn binary_for_nobody(dir: &Path) -> PathBuf {
     bin
 }
 
+/// A data directory the server (as nobody) owns.
+fn data_dir_for_nobody() -> tempfile::TempDir {
+    let data = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(data.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    chown(data.path(), NOBODY);
+    data
+}
+
+/// Starts the server as nobody and waits for the user-namespace mode line.
+fn start_nobody(bin: &Path, data: tempfile::TempDir, extra: &[&str]) -> Server {
+    let mut args = vec!["--sandbox", "isolated"];
+    args.extend_from_slice(extra);
+    let s = Server::start_as(AS_NOBODY, bin, data, &args);
+    assert!(
+        wait_until(Duration::from_secs(5), || s
+            .stderr
+            .lock()
+            .unwrap()
+            .contains("sandbox: isolated (user namespaces)")),
+        "{}",
+        s.stderr.lock().unwrap()
+    );
+    s
+}
+
 fn invoke(c: &Client, name: &str, event: &str) -> serde_json::Value {
     let (resp, _) = c
         .invoke(
@@ -127,9 +152,7 @@ fn unprivileged_server_runs_isolated_instances_in_user_namespaces() {
     }
     let bin_dir = tempfile::tempdir().unwrap();
     let bin = binary_for_nobody(bin_dir.path());
-    let data = tempfile::tempdir().unwrap();
-    std::fs::set_permissions(data.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    chown(data.path(), NOBODY);
+    let data = data_dir_for_nobody();
     let data_dir = data.path().to_path_buf();
 
     // A listener on the host's loopback stands for "the outside": with host access
@@ -142,19 +165,8 @@ fn unprivileged_server_runs_isolated_instances_in_user_namespaces() {
         }
     });
 
-    let s = Server::start_as(
-        AS_NOBODY,
-        &bin,
-        data,
-        &["--sandbox", "isolated", "--allow-instance-host-access"],
-    );
+    let s = start_nobody(&bin, data, &["--allow-instance-host-access"]);
     let log = || s.stderr.lock().unwrap().clone();
-    assert!(
-        wait_until(Duration::from_secs(5), || log()
-            .contains("sandbox: isolated (user namespaces)")),
-        "{}",
-        log()
-    );
     let no_network = log().contains("isolated instances have no outbound network");
     let c = s.client();
 
@@ -250,10 +262,7 @@ fn host_addresses_are_unreachable(bin: &Path) {
             drop(s);
         }
     });
-    let data = tempfile::tempdir().unwrap();
-    std::fs::set_permissions(data.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    chown(data.path(), NOBODY);
-    let s = Server::start_as(AS_NOBODY, bin, data, &["--sandbox", "isolated"]);
+    let s = start_nobody(bin, data_dir_for_nobody(), &[]);
     let c = s.client();
     create(
         &c,
@@ -286,4 +295,87 @@ fn host_addresses_are_unreachable(bin: &Path) {
         assert!(got.contains("No route to host"), "{h}: {v}");
     }
     eprintln!("host addresses unreachable from the instance: {v}");
+}
+
+fn py(c: &Client, name: &str, src: &str, memory: i64) {
+    let body = stratus_api_types::FunctionBody {
+        func_name: Some(name.into()),
+        runtime: Some("Python3.9".into()),
+        handler: Some("index.handler".into()),
+        memory_size: Some(memory),
+        timeout: Some(30),
+        code_type: Some("zip".into()),
+        func_code: Some(stratus_api_types::FuncCode {
+            file: Some(b64(&zip(&[("index.py", src, 0o644)]))),
+            link: None,
+        }),
+        ..Default::default()
+    };
+    c.create_function(&body, |_, _| {}).unwrap();
+}
+
+const BOMB: &str = "def handler(event, context):\n    x = []\n    while True:\n        x.append(bytearray(16 * 1024 * 1024))\n";
+/// Small children (`sleep`), so the memory watchdog does not end the instance first.
+const SPAWNER: &str = "import os\ndef handler(event, context):\n    n = 0\n    try:\n        while n < 5000:\n            os.posix_spawn('/bin/sleep', ['sleep', '60'], {})\n            n += 1\n    except OSError as e:\n        return {'spawned': n, 'error': e.strerror}\n    return {'spawned': n}\n";
+const WEB: &str = "import http.server, json, os\nclass H(http.server.BaseHTTPRequestHandler):\n    def do_GET(self):\n        body = json.dumps({'path': self.path, 'uid': os.getuid()}).encode()\n        self.send_response(200)\n        self.send_header('Content-Type', 'application/json')\n        self.send_header('Content-Length', str(len(body)))\n        self.end_headers()\n        self.wfile.write(body)\nhttp.server.HTTPServer(('127.0.0.1', 8000), H).serve_forever()\n";
+
+/// Without a delegated cgroup subtree (this host) the fallbacks hold: the memory
+/// watchdog kills a memory bomb, `RLIMIT_NPROC` stops a process flood, and an HTTP
+/// function is reached through the namespace helper's connection.
+#[test]
+fn limits_and_http_functions_in_user_namespace_mode() {
+    if let Some(why) = skip_reason() {
+        eprintln!("SKIP limits_and_http_functions_in_user_namespace_mode: {why}");
+        return;
+    }
+    let bin_dir = tempfile::tempdir().unwrap();
+    let bin = binary_for_nobody(bin_dir.path());
+    let s = start_nobody(&bin, data_dir_for_nobody(), &[]);
+    let cgroups = !s.stderr.lock().unwrap().contains("sandbox: NO cgroups");
+    let c = s.client();
+
+    py(&c, "bomb", BOMB, 128);
+    let (resp, raw) = c
+        .invoke(
+            "bomb",
+            b"{}",
+            &InvokeOptions {
+                log: true,
+                memory: None,
+            },
+        )
+        .unwrap();
+    assert_eq!(raw.header("x-func-err-code"), Some("4205"), "{resp:?}");
+    assert!(
+        resp.log.contains("RuntimeMemoryExceedLimit"),
+        "{}",
+        resp.log
+    );
+
+    py(&c, "spawner", SPAWNER, 2048);
+    let v = invoke(&c, "spawner", "{}");
+    let n = v["spawned"].as_u64().unwrap();
+    eprintln!("process flood (cgroups: {cgroups}): {v}");
+    assert!(
+        n < 1024,
+        "the pids limit (cgroups: {cgroups}) stops it: {v}"
+    );
+    assert_eq!(v["error"], "Resource temporarily unavailable", "{v}");
+
+    let boot =
+        "/opt/function/runtime/python3.6/rtsp/python/bin/python3 -u $RUNTIME_CODE_ROOT/index.py\n";
+    create(
+        &c,
+        "web",
+        "http",
+        "bootstrap",
+        &[("index.py", WEB, 0o644), ("bootstrap", boot, 0o644)],
+    );
+    let event =
+        r#"{"httpMethod":"GET","path":"/hello","queryStringParameters":{},"headers":{},"body":""}"#;
+    let v = invoke(&c, "web", event);
+    assert_eq!(v["statusCode"], 200, "{v}");
+    let body: serde_json::Value = serde_json::from_str(v["body"].as_str().unwrap()).unwrap();
+    assert_eq!(body["path"], "/hello", "{v}");
+    assert_eq!(body["uid"], 1003, "{v}");
 }
