@@ -52,12 +52,36 @@ fn chown(p: &Path, uid: u32) {
 }
 
 /// A copy of the server binary that nobody can run (the build tree may not be
-/// reachable for other users).
-fn binary_for_nobody(dir: &Path) -> PathBuf {
+/// reachable for other users); `None` when the temporary directory is not reachable
+/// by nobody either (a private TMPDIR).
+fn binary_for_nobody(dir: &Path) -> Option<PathBuf> {
     let bin = dir.join("stratus");
     std::fs::copy(env!("CARGO_BIN_EXE_stratus"), &bin).unwrap();
     std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let ok = Command::new(AS_NOBODY[0])
+        .args(&AS_NOBODY[1..])
+        .arg("test")
+        .arg("-x")
+        .arg(&bin)
+        .status()
+        .is_ok_and(|s| s.success());
+    ok.then_some(bin)
+}
+
+/// The binary copy, or the reason to skip.
+fn prepare(test: &str, dir: &Path) -> Option<PathBuf> {
+    if let Some(why) = skip_reason() {
+        eprintln!("SKIP {test}: {why}");
+        return None;
+    }
+    let bin = binary_for_nobody(dir);
+    if bin.is_none() {
+        eprintln!(
+            "SKIP {test}: {} is not reachable by uid 65534 (set TMPDIR to a directory it can enter)",
+            dir.display()
+        );
+    }
     bin
 }
 
@@ -146,12 +170,13 @@ done
 
 #[test]
 fn unprivileged_server_runs_isolated_instances_in_user_namespaces() {
-    if let Some(why) = skip_reason() {
-        eprintln!("SKIP unprivileged_server_runs_isolated_instances_in_user_namespaces: {why}");
-        return;
-    }
     let bin_dir = tempfile::tempdir().unwrap();
-    let bin = binary_for_nobody(bin_dir.path());
+    let Some(bin) = prepare(
+        "unprivileged_server_runs_isolated_instances_in_user_namespaces",
+        bin_dir.path(),
+    ) else {
+        return;
+    };
     let data = data_dir_for_nobody();
     let data_dir = data.path().to_path_buf();
 
@@ -324,12 +349,13 @@ const WEB: &str = "import http.server, json, os\nclass H(http.server.BaseHTTPReq
 /// function is reached through the namespace helper's connection.
 #[test]
 fn limits_and_http_functions_in_user_namespace_mode() {
-    if let Some(why) = skip_reason() {
-        eprintln!("SKIP limits_and_http_functions_in_user_namespace_mode: {why}");
-        return;
-    }
     let bin_dir = tempfile::tempdir().unwrap();
-    let bin = binary_for_nobody(bin_dir.path());
+    let Some(bin) = prepare(
+        "limits_and_http_functions_in_user_namespace_mode",
+        bin_dir.path(),
+    ) else {
+        return;
+    };
     let s = start_nobody(&bin, data_dir_for_nobody(), &[]);
     let cgroups = !s.stderr.lock().unwrap().contains("sandbox: NO cgroups");
     let c = s.client();
