@@ -6,109 +6,12 @@
 
 mod common;
 
+use common::nobody::*;
 use common::*;
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 use stratus_client::{Client, InvokeOptions};
-
-const NOBODY: u32 = 65534;
-const AS_NOBODY: &[&str] = &[
-    "setpriv",
-    "--reuid=65534",
-    "--regid=65534",
-    "--clear-groups",
-];
-
-/// Why the test cannot run here, if it cannot.
-fn skip_reason() -> Option<String> {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
-        return Some("needs root to start the server as uid 65534".into());
-    }
-    let probe = Command::new(AS_NOBODY[0])
-        .args(&AS_NOBODY[1..])
-        .args(["unshare", "-Urmpf", "--mount-proc", "true"])
-        .output();
-    match probe {
-        Err(e) => Some(format!("setpriv/unshare could not run: {e}")),
-        Ok(o) if !o.status.success() => Some(format!(
-            "this host does not allow unprivileged user namespaces: {}",
-            String::from_utf8_lossy(&o.stderr).trim()
-        )),
-        Ok(_) => None,
-    }
-}
-
-fn chown(p: &Path, uid: u32) {
-    let c = std::ffi::CString::new(p.as_os_str().as_encoded_bytes()).unwrap();
-    // SAFETY: chown(2) on a valid C string.
-    assert_eq!(
-        unsafe { libc::chown(c.as_ptr(), uid, uid) },
-        0,
-        "chown {p:?}"
-    );
-}
-
-/// A copy of the server binary that nobody can run (the build tree may not be
-/// reachable for other users); `None` when the temporary directory is not reachable
-/// by nobody either (a private TMPDIR).
-fn binary_for_nobody(dir: &Path) -> Option<PathBuf> {
-    let bin = dir.join("stratus");
-    std::fs::copy(env!("CARGO_BIN_EXE_stratus"), &bin).unwrap();
-    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
-    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let ok = Command::new(AS_NOBODY[0])
-        .args(&AS_NOBODY[1..])
-        .arg("test")
-        .arg("-x")
-        .arg(&bin)
-        .status()
-        .is_ok_and(|s| s.success());
-    ok.then_some(bin)
-}
-
-/// The binary copy, or the reason to skip.
-fn prepare(test: &str, dir: &Path) -> Option<PathBuf> {
-    if let Some(why) = skip_reason() {
-        eprintln!("SKIP {test}: {why}");
-        return None;
-    }
-    let bin = binary_for_nobody(dir);
-    if bin.is_none() {
-        eprintln!(
-            "SKIP {test}: {} is not reachable by uid 65534 (set TMPDIR to a directory it can enter)",
-            dir.display()
-        );
-    }
-    bin
-}
-
-/// A data directory the server (as nobody) owns.
-fn data_dir_for_nobody() -> tempfile::TempDir {
-    let data = tempfile::tempdir().unwrap();
-    std::fs::set_permissions(data.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    chown(data.path(), NOBODY);
-    data
-}
-
-/// Starts the server as nobody and waits for the user-namespace mode line.
-fn start_nobody(bin: &Path, data: tempfile::TempDir, extra: &[&str]) -> Server {
-    let mut args = vec!["--sandbox", "isolated"];
-    args.extend_from_slice(extra);
-    let s = Server::start_as(AS_NOBODY, bin, data, &args);
-    assert!(
-        wait_until(Duration::from_secs(5), || s
-            .stderr
-            .lock()
-            .unwrap()
-            .contains("sandbox: isolated (user namespaces)")),
-        "{}",
-        s.stderr.lock().unwrap()
-    );
-    s
-}
 
 fn invoke(c: &Client, name: &str, event: &str) -> serde_json::Value {
     let (resp, _) = c
