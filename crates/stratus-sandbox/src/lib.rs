@@ -1,14 +1,15 @@
 //! Starting instance processes. `Sandbox` is the interface the engine uses. Backends:
 //! `process` (own process group, rlimits, scrubbed environment, memory watchdog; for
 //! development and hosts without namespaces) and `isolated` (mount, PID, IPC, UTS and
-//! network namespaces, cgroups, read-only root, uid 1003; needs root).
+//! network namespaces, cgroups, read-only root, uid 1003; needs root or unprivileged
+//! user namespaces).
 #![deny(missing_docs)]
 
 mod isolated;
 mod process;
 mod procfs;
 
-pub use isolated::IsolatedSandbox;
+pub use isolated::{IsolatedSandbox, Mode as IsolatedMode};
 pub use process::ProcessSandbox;
 pub use procfs::tree_rss_bytes;
 

@@ -103,7 +103,7 @@ impl Sandbox for ProcessSandbox {
     async fn start(&self, spec: &InstanceSpec) -> Result<Started, SandboxError> {
         if !spec.mounts.is_empty() || spec.image_root.is_some() {
             return Err(SandboxError::Spawn(std::io::Error::other(
-                "disk mounts and container images need the isolated sandbox (run stratus serve as root)",
+                "disk mounts and container images need the isolated sandbox (run stratus serve as root or where user namespaces are allowed)",
             )));
         }
         // The code is reached through `<work>/code` so relative paths behave as in the

@@ -14,10 +14,16 @@ use stratus_store::{AccessKey, LocalBlobStore, Store};
 /// Flags of `stratus serve`; each has a `STRATUS_*` environment equivalent.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Sandbox (--sandbox): `isolated` (the default when this server runs as root) \
-gives every instance its own mount, PID, IPC, UTS and network namespaces, cgroups for \
-memory, pids and CPU, a read-only root, a size-limited /tmp and uid/gid 1003; it runs \
-container-image functions. Without root, `auto` falls back to `process` with a warning: \
+    after_help = "Sandbox (--sandbox): `isolated` (the default when the host allows it) \
+gives every instance its own mount, PID, IPC, UTS and network namespaces, a read-only \
+root, a size-limited /tmp and uid/gid 1003; it runs container-image functions. It runs in \
+one of two modes, logged at start-up: as root (`sandbox: isolated (root)`) with cgroups \
+for memory, pids and CPU; without root but with unprivileged user namespaces \
+(`sandbox: isolated (user namespaces)`, docs/sandbox-userns.md), where each instance \
+also gets its own user namespace, cgroups come from a delegated cgroup v2 subtree when \
+the server runs in one (otherwise memory is enforced by a watchdog, processes by \
+RLIMIT_NPROC, CPU share not at all, with a warning) and the pre-heated pool is off. \
+When neither works, `auto` falls back to `process` (`sandbox: process`) with a warning: \
 own process group, rlimits, scrubbed environment and a memory watchdog, but NO \
 file-system or network isolation (run only code you trust) and no container images."
 )]
@@ -127,37 +133,61 @@ pub struct ServeArgs {
 pub enum SandboxChoice {
     /// Isolated when the host allows it, else process (with a warning).
     Auto,
-    /// Namespaces and cgroups; fails to start without root.
+    /// Namespaces (and cgroups); fails to start without root or user namespaces.
     Isolated,
     /// Plain processes.
     Process,
 }
 
+/// The backend, and whether it can run the pre-heated pool.
 fn choose_sandbox(
     args: &ServeArgs,
     data_dir: &Path,
-) -> anyhow::Result<Arc<dyn stratus_sandbox::Sandbox>> {
+) -> anyhow::Result<(Arc<dyn stratus_sandbox::Sandbox>, bool)> {
     let process_warning =
         "sandbox: process backend: instances get their own process group, rlimits and a memory \
          watchdog, but NO file-system or network isolation; run only trusted code";
     if args.sandbox == SandboxChoice::Process {
         tracing::warn!("{process_warning}");
-        return Ok(Arc::new(stratus_sandbox::ProcessSandbox));
+        return Ok((Arc::new(stratus_sandbox::ProcessSandbox), true));
     }
     match stratus_sandbox::IsolatedSandbox::new(
         &data_dir.join("sandbox"),
         args.allow_instance_host_access,
     ) {
         Ok(s) => {
-            if !s.has_network() && !args.no_network {
-                tracing::warn!("sandbox: slirp4netns or /dev/net/tun is missing: isolated instances have no outbound network");
+            if let (Some(why), false) = (s.why_no_network(), args.no_network) {
+                tracing::warn!("sandbox: {why}: isolated instances have no outbound network");
             }
-            tracing::info!("sandbox: isolated (namespaces, cgroups, read-only root, uid 1003)");
-            Ok(Arc::new(s))
+            match s.mode() {
+                stratus_sandbox::IsolatedMode::Root => tracing::info!(
+                    "sandbox: isolated (root): namespaces, cgroups, read-only root, uid 1003"
+                ),
+                stratus_sandbox::IsolatedMode::UserNamespace => {
+                    tracing::info!(
+                        "sandbox: isolated (user namespaces): unprivileged; namespaces incl. a \
+                         user namespace per instance, read-only root, uid 1003 mapped to this \
+                         server's uid {}",
+                        // SAFETY: geteuid has no preconditions.
+                        unsafe { libc::geteuid() }
+                    );
+                    if let Some(why) = s.without_cgroups() {
+                        tracing::warn!(
+                            "sandbox: NO cgroups ({why}): memory limits are enforced by the \
+                             platform's watchdog (sampled, a burst can overshoot), processes by \
+                             RLIMIT_NPROC, CPU share is NOT enforced and idle instances are not \
+                             frozen; run the server in a delegated cgroup v2 subtree to get \
+                             them (docs/sandbox-userns.md)"
+                        );
+                    }
+                }
+            }
+            let pool = s.can_specialise();
+            Ok((Arc::new(s), pool))
         }
         Err(why) if args.sandbox == SandboxChoice::Auto => {
             tracing::warn!("isolated sandbox unavailable ({why}); {process_warning}");
-            Ok(Arc::new(stratus_sandbox::ProcessSandbox))
+            Ok((Arc::new(stratus_sandbox::ProcessSandbox), true))
         }
         Err(why) => anyhow::bail!("the isolated sandbox is not available: {why}"),
     }
@@ -331,7 +361,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         Some(u) => anyhow::bail!("--gateway-url {u:?} must start with http:// or https://"),
         None => gateway_endpoint.clone(),
     };
-    let sandbox = choose_sandbox(&args, &data_dir)?;
+    let (sandbox, pool_ok) = choose_sandbox(&args, &data_dir)?;
+    if !pool_ok && config.prewarm > 0 {
+        tracing::info!(
+            "pre-heated pool off: user-namespace mode cannot attach code into a running \
+             instance (docs/sandbox-userns.md)"
+        );
+        config.prewarm = 0;
+    }
     let engine = Engine::start(config, store.clone(), blobs, sandbox).await?;
 
     let listener = tokio::net::TcpListener::bind(args.listen)

@@ -338,6 +338,60 @@ fn image_from_layout_gets_event_context_and_sandbox() {
     assert_eq!(v["errorType"], "ImageCommandNotFound", "{v}");
 }
 
+/// The same image under a server run as uid 65534 (user-namespace mode): the image root
+/// is bound read-only with its file system's locked flags kept, ids are mapped.
+#[test]
+fn image_runs_in_user_namespace_mode() {
+    if !ready(&["umoci"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let dir_path = dir.path().canonicalize().unwrap();
+    let Some(bin) = common::nobody::prepare("image_runs_in_user_namespace_mode", &dir_path) else {
+        return;
+    };
+    let layout = build_image(&dir_path);
+    // The server (nobody) reads the layout umoci wrote as root.
+    run(Command::new("chmod").args(["-R", "a+rX"]).arg(&dir_path));
+    let root = dir_path.to_str().unwrap().to_string();
+    let s = common::nobody::start_nobody(
+        &bin,
+        common::nobody::data_dir_for_nobody(),
+        &["--image-layout-root", &root],
+    );
+    let c = s.client();
+    create_image_fn(
+        &c,
+        "echo-image",
+        serde_json::json!({"enabled": true, "image": format!("oci:{}:latest", layout.display())}),
+    )
+    .unwrap();
+    let (v, raw, log) = invoke(&c, "echo-image", r#"{"hello":"userns"}"#);
+    assert_eq!(raw.header("x-is-func-err"), Some("false"), "{v} {log}");
+    assert_eq!(v["event"], serde_json::json!({"hello": "userns"}));
+    assert_eq!(v["uid"], "1003", "{v}");
+    assert_eq!(v["gid"], "1003", "{v}");
+    assert_eq!(v["root_writable"], "no", "{v}");
+    assert_eq!(v["bin_writable"], "no", "{v}");
+    assert_eq!(v["tmp_writable"], "yes", "{v}");
+    assert_eq!(v["inits"], 1, "{v}");
+    create_image_fn(
+        &c,
+        "override-image",
+        serde_json::json!({
+            "enabled": true,
+            "image": format!("oci:{}", layout.display()),
+            "uid": "2000",
+            "gid": "2001",
+        }),
+    )
+    .unwrap();
+    let (v, raw, log) = invoke(&c, "override-image", r#"{"n":1}"#);
+    assert_eq!(raw.header("x-is-func-err"), Some("false"), "{v} {log}");
+    assert_eq!(v["uid"], "2000", "the image's uid is the one mapped: {v}");
+    assert_eq!(v["gid"], "2001", "{v}");
+}
+
 #[test]
 fn bad_image_settings_are_refused_and_pull_failures_are_clear() {
     if !ready(&["umoci"]) {

@@ -320,6 +320,94 @@ pub fn available() -> Result<(), String> {
     Ok(())
 }
 
+/// The cgroup v2 path of this process (the `0::` line of `/proc/self/cgroup`).
+fn own_v2_path(proc_self_cgroup: &str) -> Option<&str> {
+    proc_self_cgroup
+        .lines()
+        .find_map(|l| l.strip_prefix("0::"))
+        .map(|p| p.trim().trim_start_matches('/'))
+}
+
+/// Whether `dir` is a cgroup v2 directory delegated to us with the controllers the
+/// limits need: they are offered there and we may write its control files.
+fn check_delegated(dir: &Path) -> Result<(), String> {
+    let offered = std::fs::read_to_string(dir.join("cgroup.controllers"))
+        .map_err(|e| format!("read {}/cgroup.controllers: {e}", dir.display()))?;
+    let offered: Vec<&str> = offered.split_whitespace().collect();
+    let missing: Vec<&str> = CONTROLLERS
+        .iter()
+        .copied()
+        .filter(|c| !offered.contains(c))
+        .collect();
+    if !missing.is_empty() {
+        return Err(format!(
+            "the cgroup {} does not offer {} (it offers: {})",
+            dir.display(),
+            missing.join(", "),
+            if offered.is_empty() {
+                "nothing".to_string()
+            } else {
+                offered.join(" ")
+            }
+        ));
+    }
+    for f in ["", "cgroup.procs", "cgroup.subtree_control"] {
+        let p = dir.join(f);
+        let c = std::ffi::CString::new(std::os::unix::ffi::OsStrExt::as_bytes(p.as_os_str()))
+            .map_err(|_| "NUL byte in a cgroup path".to_string())?;
+        // SAFETY: access(2) on a valid C string.
+        if unsafe { libc::access(c.as_ptr(), libc::W_OK) } != 0 {
+            return Err(format!(
+                "{} is not writable: the cgroup is not delegated to this user",
+                p.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// User-namespace mode: finds the cgroup v2 subtree delegated to this server (the
+/// cgroup it runs in, e.g. a systemd unit with `Delegate=yes`), moves the server into a
+/// `server` leaf of it (a v2 cgroup holding processes cannot enable controllers for its
+/// children) and makes it the layout instances use. The error says why there is none.
+pub fn delegated() -> Result<&'static Layout, String> {
+    let table = std::fs::read_to_string("/proc/self/mounts")
+        .map_err(|e| format!("read /proc/self/mounts: {e}"))?;
+    let m = Mounts::parse(&table);
+    let v2 = m.v2.ok_or("there is no cgroup2 mount")?;
+    let own = std::fs::read_to_string("/proc/self/cgroup")
+        .map_err(|e| format!("read /proc/self/cgroup: {e}"))?;
+    let rel = own_v2_path(&own).ok_or("this process is in no cgroup v2")?;
+    let dir = v2.join(rel);
+    check_delegated(&dir)?;
+    let procs = std::fs::read_to_string(dir.join("cgroup.procs")).unwrap_or_default();
+    if !procs.trim().is_empty() {
+        let leaf = dir.join("server");
+        std::fs::create_dir_all(&leaf).map_err(|e| format!("create {}: {e}", leaf.display()))?;
+        write(&leaf.join("cgroup.procs"), &std::process::id().to_string())
+            .map_err(|e| e.to_string())?;
+    }
+    enable_v2(&dir, &CONTROLLERS)?;
+    let parent = dir.join(PARENT);
+    std::fs::create_dir_all(&parent).map_err(|e| format!("create {}: {e}", parent.display()))?;
+    enable_v2(&parent, &CONTROLLERS)?;
+    let l = Layout {
+        kind: Kind::PureV2,
+        limits: vec![Place::V2(dir.clone()); 3],
+        freezer: Some(Place::V2(dir.clone())),
+    };
+    LAYOUT
+        .set(Ok(l))
+        .map_err(|_| "the cgroup layout was already chosen".to_string())?;
+    let l = layout()?;
+    tracing::info!(
+        "cgroups: delegated subtree {} ({})",
+        dir.display(),
+        l.describe()
+    );
+    Ok(l)
+}
+
 /// Removes cgroups left by servers that are no longer running.
 pub fn remove_stale() {
     let Ok(l) = layout() else { return };
@@ -655,6 +743,32 @@ cgroup /sys/fs/cgroup/pids cgroup rw,pids 0 0
     fn escaped_mount_points() {
         let m = Mounts::parse("cgroup2 /sys/fs/my\\040cg cgroup2 rw 0 0\n");
         assert_eq!(m.v2, Some(p("/sys/fs/my cg")));
+    }
+
+    #[test]
+    fn own_cgroup_path_from_proc_self_cgroup() {
+        let hybrid = "9:name=systemd:/\n4:memory:/x\n0::/user.slice/stratus.service\n";
+        assert_eq!(own_v2_path(hybrid), Some("user.slice/stratus.service"));
+        assert_eq!(own_v2_path("0::/\n"), Some(""));
+        assert_eq!(own_v2_path("4:memory:/x\n"), None);
+    }
+
+    /// A delegated cgroup v2 subtree with memory, pids and cpu cannot exist on a host whose
+    /// controllers are bound to v1 (this test machine), so the check runs on a directory
+    /// shaped like one; the real path is taken in user-namespace mode on pure v2 hosts.
+    #[test]
+    fn delegated_subtree_needs_the_controllers_and_write_access() {
+        let d = std::env::temp_dir().join(format!("stratus-cg-test-{}", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap();
+        for f in ["cgroup.procs", "cgroup.subtree_control"] {
+            std::fs::write(d.join(f), "").unwrap();
+        }
+        std::fs::write(d.join("cgroup.controllers"), "cpu io\n").unwrap();
+        let e = check_delegated(&d).unwrap_err();
+        assert!(e.contains("memory, pids"), "{e}");
+        std::fs::write(d.join("cgroup.controllers"), "cpuset cpu io memory pids\n").unwrap();
+        check_delegated(&d).unwrap();
+        let _ = std::fs::remove_dir_all(&d);
     }
 
     #[test]

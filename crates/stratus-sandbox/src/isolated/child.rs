@@ -35,6 +35,14 @@ pub struct Plan {
     /// The root is a bind mount (a container image): its read-only remount must be a
     /// per-mount one (`MS_BIND`), never a remount of the host file system under it.
     pub root_is_bind: bool,
+    /// Flags the root's read-only remount must keep (locked flags of a bind source in a
+    /// user namespace; 0 as root).
+    pub root_flags: libc::c_ulong,
+    /// User-namespace mode: supplementary groups cannot be changed (`setgroups` is
+    /// denied so that an unprivileged parent may write `gid_map`).
+    pub userns: bool,
+    /// `RLIMIT_NPROC` to set, when no pids cgroup limits the instance (0: none).
+    pub nproc: u64,
     pub ops: Vec<Op>,
     pub hostname: CString,
     pub cwd: CString,
@@ -60,17 +68,36 @@ unsafe fn fail(plan: &Plan, step: u32) -> ! {
     }
 }
 
+/// Waits until the parent has put us into our cgroups and network (and, in a user
+/// namespace, mapped our ids).
+///
+/// # Safety
+/// Only for the cloned child before exec.
+unsafe fn wait_for_parent(plan: &Plan) {
+    let mut byte = 0u8;
+    // SAFETY: reading one byte into a valid buffer; _exit is a raw syscall.
+    unsafe {
+        if libc::read(plan.sync_fd, (&mut byte as *mut u8).cast(), 1) != 1 {
+            libc::_exit(126);
+        }
+    }
+}
+
 /// The child's entry point (called by `clone`).
 pub extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
     // SAFETY: `arg` points at the parent's Plan, copied into this process by clone (no
     // CLONE_VM), and stays valid until exec; only raw syscalls follow.
     unsafe {
         let plan = &*(arg as *const Plan);
+        // In a user namespace nothing works before the parent has written our id maps.
+        // As root, the mounts below run while the parent sets up the cgroups and the
+        // network, which must be in place before exec (see the wait further down).
+        if plan.userns {
+            wait_for_parent(plan);
+        }
         if plan.netns_fd >= 0 && libc::setns(plan.netns_fd, libc::CLONE_NEWNET) != 0 {
             fail(plan, 1008);
         }
-        // The mounts below run while the parent sets up the cgroups and the network
-        // (both must be in place before exec, see the wait further down).
         if libc::mount(
             std::ptr::null(),
             c"/".as_ptr(),
@@ -148,7 +175,12 @@ pub extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
             std::ptr::null(),
             c"/".as_ptr(),
             std::ptr::null(),
-            libc::MS_REMOUNT | bind | libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV,
+            libc::MS_REMOUNT
+                | bind
+                | libc::MS_RDONLY
+                | libc::MS_NOSUID
+                | libc::MS_NODEV
+                | plan.root_flags,
             std::ptr::null(),
         ) != 0
         {
@@ -172,21 +204,40 @@ pub extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
             rlim_max: 0,
         };
         libc::setrlimit(libc::RLIMIT_CORE, &core);
+        if plan.nproc > 0 {
+            // In a user namespace this counts the instance's own uid there (per
+            // namespace since Linux 5.14), not every process of the host user.
+            let np = libc::rlimit {
+                rlim_cur: plan.nproc,
+                rlim_max: plan.nproc,
+            };
+            libc::setrlimit(libc::RLIMIT_NPROC, &np);
+        }
         if libc::chdir(plan.cwd.as_ptr()) != 0 {
             fail(plan, 1005);
         }
-        // Wait until the parent has put us into our cgroups and network.
-        let mut byte = 0u8;
-        if libc::read(plan.sync_fd, (&mut byte as *mut u8).cast(), 1) != 1 {
-            libc::_exit(126);
+        if !plan.userns {
+            wait_for_parent(plan);
         }
         // Raw syscalls: glibc's set*id wrappers signal every thread the parent had and
         // wait for them (setxid broadcast), which hangs in this single-threaded copy.
-        if libc::syscall(libc::SYS_setgroups, 0, std::ptr::null::<libc::gid_t>()) != 0
+        let groups_ok = plan.userns
+            || libc::syscall(libc::SYS_setgroups, 0, std::ptr::null::<libc::gid_t>()) == 0;
+        if !groups_ok
             || libc::syscall(libc::SYS_setresgid, plan.gid, plan.gid, plan.gid) != 0
             || libc::syscall(libc::SYS_setresuid, plan.uid, plan.uid, plan.uid) != 0
         {
             fail(plan, 1006);
+        }
+        if plan.userns {
+            // Nothing may carry capabilities of the user namespace across exec.
+            libc::prctl(
+                libc::PR_CAP_AMBIENT,
+                libc::PR_CAP_AMBIENT_CLEAR_ALL,
+                0,
+                0,
+                0,
+            );
         }
         libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
         libc::execve(

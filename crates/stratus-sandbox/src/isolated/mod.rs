@@ -4,6 +4,13 @@
 //! at `/opt/function/code`, a size-limited `/tmp`, and runs as uid/gid 1003. The
 //! runtime API socket is created inside the instance's network namespace, so the
 //! instance needs no route to the host; outbound access goes through slirp4netns.
+//!
+//! As root the namespaces hang off the host's user namespace. Without root the backend
+//! runs in user-namespace mode (docs/sandbox-userns.md): each instance also gets its own
+//! user namespace in which uid/gid 1003 map to the server's own ids, cgroups come from a
+//! delegated v2 subtree when there is one (else rlimits and the engine's memory
+//! watchdog), and the netns set-up is done by a forked helper that joins the instance's
+//! user namespace first.
 
 mod cgroup;
 mod child;
@@ -30,28 +37,62 @@ const SYSTEM_DIRS: &[&str] = &[
 ];
 const DEVICES: &[&str] = &["null", "zero", "full", "random", "urandom"];
 
+/// How the backend gets its privileges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The server runs as root.
+    Root,
+    /// Unprivileged: every instance gets its own user namespace as well.
+    UserNamespace,
+}
+
 /// Starts instances in namespaces and cgroups.
 pub struct IsolatedSandbox {
     state_dir: PathBuf,
     slirp: Option<PathBuf>,
     allow_host_loopback: bool,
-    /// Network namespaces made ahead of cold starts (None: each clone makes its own).
+    mode: Mode,
+    /// Why instances run without cgroups (user-namespace mode without a delegated
+    /// subtree); `None` when they get cgroups.
+    no_cgroups: Option<String>,
+    /// Why instances get no outbound network on this host, when they do not.
+    no_network: Option<String>,
+    /// Network namespaces made ahead of cold starts (root mode; None: each clone makes
+    /// its own).
     net_pool: Option<Arc<netpool::NetPool>>,
 }
 
 impl IsolatedSandbox {
-    /// Checks that this host allows the backend (root, memory/pids/cpu cgroups in v2 or
-    /// v1, namespaces) and prepares `state_dir`. The error says why not.
+    /// Checks that this host allows the backend (root with memory/pids/cpu cgroups in
+    /// v2 or v1, or unprivileged user namespaces) and prepares `state_dir`. The error
+    /// says why not.
     pub fn new(state_dir: &Path, allow_host_loopback: bool) -> Result<Self, String> {
         // SAFETY: geteuid has no preconditions.
-        if unsafe { libc::geteuid() } != 0 {
-            return Err("the isolated sandbox needs root (namespaces, cgroups, mounts)".into());
+        let mode = if unsafe { libc::geteuid() } == 0 {
+            Mode::Root
+        } else {
+            probe_userns().map_err(|e| {
+                format!(
+                    "the isolated sandbox needs root or unprivileged user namespaces \
+                     (a user namespace could not be used here: {e})"
+                )
+            })?;
+            Mode::UserNamespace
+        };
+        let mut no_cgroups = None;
+        match mode {
+            Mode::Root => {
+                cgroup::available()?;
+                cgroup::remove_stale();
+            }
+            Mode::UserNamespace => match cgroup::delegated() {
+                Ok(_) => cgroup::remove_stale(),
+                Err(why) => no_cgroups = Some(why),
+            },
         }
-        cgroup::available()?;
-        cgroup::remove_stale();
         std::fs::create_dir_all(state_dir.join("root"))
             .map_err(|e| format!("create {}: {e}", state_dir.display()))?;
-        if std::env::var_os("STRATUS_CGROUP_KEEP_DEFAULTS").is_none() {
+        if mode == Mode::Root && std::env::var_os("STRATUS_CGROUP_KEEP_DEFAULTS").is_none() {
             match dynmods::enable(state_dir) {
                 Ok(dynmods::Outcome::AlreadySet) => {}
                 Ok(dynmods::Outcome::Remounted(at)) => tracing::info!(
@@ -75,37 +116,83 @@ impl IsolatedSandbox {
             "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n",
         )
         .map_err(|e| e.to_string())?;
-        let slirp = ["/usr/bin/slirp4netns", "/bin/slirp4netns"]
+        let found = ["/usr/bin/slirp4netns", "/bin/slirp4netns"]
             .iter()
             .map(PathBuf::from)
-            .find(|p| p.exists())
-            .filter(|_| Path::new("/dev/net/tun").exists());
+            .find(|p| p.exists());
+        let tun = Path::new("/dev/net/tun");
+        let no_network = if found.is_none() {
+            Some("slirp4netns is not installed".to_string())
+        } else if !tun.exists() {
+            Some("/dev/net/tun is missing".to_string())
+        } else if mode == Mode::UserNamespace && !can_read_write(tun) {
+            // slirp4netns opens it with the server's own uid (many hosts make it 0666).
+            Some(format!(
+                "/dev/net/tun is not readable and writable by uid {}",
+                // SAFETY: geteuid has no preconditions.
+                unsafe { libc::geteuid() }
+            ))
+        } else {
+            None
+        };
+        let slirp = found.filter(|_| no_network.is_none());
         let mut sandbox = IsolatedSandbox {
             state_dir: state_dir.to_path_buf(),
             slirp,
             allow_host_loopback,
+            mode,
+            no_cgroups,
+            no_network,
             net_pool: None,
         };
-        sandbox.self_test()?;
-        let pool_size = std::env::var("STRATUS_NETNS_POOL")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(4usize);
-        if pool_size > 0 {
-            let block_host = sandbox.slirp.is_some() && !allow_host_loopback;
-            match netpool::NetPool::start(pool_size, API_PORT, block_host) {
-                Ok(p) => sandbox.net_pool = Some(p),
-                Err(e) => {
-                    tracing::warn!("netns pool not started ({e}); cold starts make their own")
+        if mode == Mode::Root {
+            sandbox.self_test()?;
+            // Namespaces made by the server belong to its user namespace, which the
+            // instances of user-namespace mode cannot join.
+            let pool_size = std::env::var("STRATUS_NETNS_POOL")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(4usize);
+            if pool_size > 0 {
+                let block_host = sandbox.slirp.is_some() && !allow_host_loopback;
+                match netpool::NetPool::start(pool_size, API_PORT, block_host) {
+                    Ok(p) => sandbox.net_pool = Some(p),
+                    Err(e) => {
+                        tracing::warn!("netns pool not started ({e}); cold starts make their own")
+                    }
                 }
             }
         }
         Ok(sandbox)
     }
 
+    /// Root or user-namespace mode.
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    /// Why instances run without cgroups, when they do (user-namespace mode without a
+    /// delegated cgroup v2 subtree): memory is then enforced by the engine's watchdog,
+    /// processes by `RLIMIT_NPROC`, and CPU share and freezing not at all.
+    pub fn without_cgroups(&self) -> Option<&str> {
+        self.no_cgroups.as_deref()
+    }
+
+    /// Whether pre-started instances can be specialised (the pre-heated pool): it
+    /// attaches host mounts into the instance's mount namespace, which takes privileges
+    /// over the host's mount namespace that an unprivileged server does not have.
+    pub fn can_specialise(&self) -> bool {
+        self.mode == Mode::Root
+    }
+
     /// Whether instances can get outbound network access on this host.
     pub fn has_network(&self) -> bool {
         self.slirp.is_some()
+    }
+
+    /// Why instances cannot get outbound network access, when they cannot.
+    pub fn why_no_network(&self) -> Option<&str> {
+        self.no_network.as_deref()
     }
 
     fn self_test(&self) -> Result<(), String> {
@@ -142,6 +229,177 @@ impl IsolatedSandbox {
     }
 }
 
+/// Whether this unprivileged process may create a user namespace with mount, PID, IPC,
+/// UTS and network namespaces and use it: the probe child maps itself, makes its mounts
+/// private, mounts a proc (refused where the host hides parts of /proc) and a tmpfs.
+fn probe_userns() -> Result<(), String> {
+    struct Probe {
+        sync_fd: i32,
+        err_fd: i32,
+    }
+    extern "C" fn probe(arg: *mut libc::c_void) -> libc::c_int {
+        // SAFETY: `arg` is the parent's Probe, copied by clone (no CLONE_VM); only raw
+        // syscalls follow.
+        unsafe {
+            let p = &*(arg as *const Probe);
+            let mut b = 0u8;
+            if libc::read(p.sync_fd, (&mut b as *mut u8).cast(), 1) != 1 {
+                libc::_exit(1);
+            }
+            let fail = |step: u32| -> ! {
+                let msg = [step, *libc::__errno_location() as u32];
+                libc::write(p.err_fd, msg.as_ptr().cast(), 8);
+                libc::_exit(1)
+            };
+            let (nul, none) = (std::ptr::null(), std::ptr::null());
+            if libc::mount(
+                nul,
+                c"/".as_ptr(),
+                nul,
+                libc::MS_REC | libc::MS_PRIVATE,
+                none,
+            ) != 0
+            {
+                fail(0);
+            }
+            let flags = libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC;
+            if libc::mount(
+                c"proc".as_ptr(),
+                c"/proc".as_ptr(),
+                c"proc".as_ptr(),
+                flags,
+                none,
+            ) != 0
+            {
+                fail(1);
+            }
+            if libc::mount(
+                c"tmpfs".as_ptr(),
+                c"/tmp".as_ptr(),
+                c"tmpfs".as_ptr(),
+                flags,
+                none,
+            ) != 0
+            {
+                fail(2);
+            }
+            0
+        }
+    }
+    let (sync_r, sync_w) = pipe().map_err(|e| e.to_string())?;
+    let (err_r, err_w) = pipe().map_err(|e| e.to_string())?;
+    let p = Probe {
+        sync_fd: sync_r.as_raw_fd(),
+        err_fd: err_w.as_raw_fd(),
+    };
+    let mut stack = vec![0u8; 64 * 1024];
+    // SAFETY: the child runs `probe` on its own copy of `stack` and `p`, then exits.
+    let pid = unsafe {
+        let top = stack.as_mut_ptr().add(stack.len() - 64);
+        let top = (top as usize & !15) as *mut libc::c_void;
+        libc::clone(
+            probe,
+            top,
+            USERNS_FLAGS | libc::SIGCHLD,
+            (&p as *const Probe).cast_mut().cast(),
+        )
+    };
+    if pid < 0 {
+        return Err(format!("clone: {}", std::io::Error::last_os_error()));
+    }
+    drop((sync_r, err_w));
+    let mapped = write_maps(pid as u32, 0, 0);
+    if mapped.is_ok() {
+        // SAFETY: one byte from a valid buffer to our pipe.
+        unsafe { libc::write(sync_w.as_raw_fd(), [1u8].as_ptr().cast(), 1) };
+    }
+    drop(sync_w);
+    let mut buf = [0u32; 2];
+    // SAFETY: reading into a valid buffer from our pipe.
+    let n = unsafe { libc::read(err_r.as_raw_fd(), buf.as_mut_ptr().cast(), 8) };
+    let mut status = 0;
+    // SAFETY: reaping our own child.
+    unsafe { libc::waitpid(pid, &mut status, 0) };
+    mapped.map_err(|e| format!("write the id maps: {e}"))?;
+    if n == 8 {
+        let what = ["make mounts private", "mount proc", "mount tmpfs"]
+            .get(buf[0] as usize)
+            .copied()
+            .unwrap_or("set-up");
+        return Err(format!(
+            "{what}: {}",
+            std::io::Error::from_raw_os_error(buf[1] as i32)
+        ));
+    }
+    if !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
+        return Err(format!("probe child ended with status {status}"));
+    }
+    Ok(())
+}
+
+const NS_FLAGS: libc::c_int = libc::CLONE_NEWNS
+    | libc::CLONE_NEWPID
+    | libc::CLONE_NEWIPC
+    | libc::CLONE_NEWUTS
+    | libc::CLONE_NEWNET;
+const USERNS_FLAGS: libc::c_int = NS_FLAGS | libc::CLONE_NEWUSER;
+
+/// Maps `inside_uid`/`inside_gid` of the new user namespace of `pid` to this server's
+/// own ids, the one mapping an unprivileged process may write (after denying
+/// `setgroups`, which the kernel requires for an unprivileged `gid_map`).
+fn write_maps(pid: u32, inside_uid: u32, inside_gid: u32) -> std::io::Result<()> {
+    // SAFETY: geteuid and getegid have no preconditions.
+    let (uid, gid) = unsafe { (libc::geteuid(), libc::getegid()) };
+    let ctx = |what: &str, e: std::io::Error| {
+        std::io::Error::new(e.kind(), format!("write /proc/{pid}/{what}: {e}"))
+    };
+    std::fs::write(format!("/proc/{pid}/setgroups"), "deny").map_err(|e| ctx("setgroups", e))?;
+    std::fs::write(
+        format!("/proc/{pid}/uid_map"),
+        format!("{inside_uid} {uid} 1\n"),
+    )
+    .map_err(|e| ctx("uid_map", e))?;
+    std::fs::write(
+        format!("/proc/{pid}/gid_map"),
+        format!("{inside_gid} {gid} 1\n"),
+    )
+    .map_err(|e| ctx("gid_map", e))
+}
+
+fn can_read_write(p: &Path) -> bool {
+    c(p.as_os_str().as_bytes())
+        // SAFETY: access(2) on a valid C string.
+        .map(|p| unsafe { libc::access(p.as_ptr(), libc::R_OK | libc::W_OK) } == 0)
+        .unwrap_or(false)
+}
+
+/// The mount flags of the file system holding `host` that a bind of it keeps locked in a
+/// user namespace: a remount of the bind that drops one of them fails with EPERM.
+fn locked_flags(host: &Path) -> std::io::Result<libc::c_ulong> {
+    let p = c(host.as_os_str().as_bytes())?;
+    // SAFETY: statvfs on a valid C string into a zeroed struct.
+    let st = unsafe {
+        let mut st: libc::statvfs = std::mem::zeroed();
+        if libc::statvfs(p.as_ptr(), &mut st) != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        st
+    };
+    let pairs = [
+        (libc::ST_RDONLY, libc::MS_RDONLY),
+        (libc::ST_NOSUID, libc::MS_NOSUID),
+        (libc::ST_NODEV, libc::MS_NODEV),
+        (libc::ST_NOEXEC, libc::MS_NOEXEC),
+        (libc::ST_NOATIME, libc::MS_NOATIME),
+        (libc::ST_NODIRATIME, libc::MS_NODIRATIME),
+        (libc::ST_RELATIME, libc::MS_RELATIME),
+    ];
+    Ok(pairs
+        .iter()
+        .filter(|(st_flag, _)| st.f_flag & *st_flag != 0)
+        .fold(0, |acc, (_, ms)| acc | *ms))
+}
+
 fn c(s: impl AsRef<[u8]>) -> std::io::Result<CString> {
     CString::new(s.as_ref()).map_err(|_| {
         std::io::Error::new(
@@ -168,6 +426,10 @@ struct Ops {
     root: PathBuf,
     /// Host addresses made unreachable inside the instance's network.
     blocked: Vec<std::net::Ipv4Addr>,
+    /// User-namespace mode: read-only remounts keep the source's locked flags.
+    userns: bool,
+    /// Extra flags of the root's final read-only remount.
+    root_flags: libc::c_ulong,
 }
 
 impl Ops {
@@ -221,11 +483,13 @@ impl Ops {
             "",
         )?;
         if read_only {
+            let locked = if self.userns { locked_flags(host)? } else { 0 };
             let flags = libc::MS_BIND
                 | libc::MS_REMOUNT
                 | libc::MS_RDONLY
                 | libc::MS_NOSUID
-                | libc::MS_NODEV;
+                | libc::MS_NODEV
+                | locked;
             self.mount(b"", inside, "", flags, "")?;
         }
         Ok(())
@@ -239,6 +503,8 @@ fn build_ops(sb: &IsolatedSandbox, spec: &InstanceSpec) -> std::io::Result<Ops> 
         names: Vec::new(),
         root: root.clone(),
         blocked: Vec::new(),
+        userns: sb.mode == Mode::UserNamespace,
+        root_flags: 0,
     };
     let nosuid = libc::MS_NOSUID | libc::MS_NODEV;
     match &spec.image_root {
@@ -259,6 +525,9 @@ fn build_ops(sb: &IsolatedSandbox, spec: &InstanceSpec) -> std::io::Result<Ops> 
                 no_symlinks(image, &m.target)?;
             }
             o.bind(image, "/", false)?;
+            if o.userns {
+                o.root_flags = locked_flags(image)?;
+            }
         }
         None => {
             o.mount(b"tmpfs", "/", "tmpfs", nosuid, "size=4m,mode=755")?;
@@ -410,25 +679,36 @@ fn no_symlinks(image: &Path, inside: &str) -> std::io::Result<()> {
 
 struct IsolatedHandle {
     pid: u32,
-    cgroup: cgroup::Cgroup,
+    /// `None` in user-namespace mode without a delegated cgroup subtree.
+    cgroup: Option<cgroup::Cgroup>,
+    userns: bool,
     slirp: Arc<Mutex<Slirp>>,
 }
 
 /// The instance's slirp4netns, started after the instance itself.
 #[derive(Default)]
 struct Slirp {
-    child: Option<std::process::Child>,
+    /// slirp4netns and the pipe whose closing ends it.
+    child: Option<(std::process::Child, OwnedFd)>,
     /// The instance was cleaned up: a slirp4netns that starts late stops at once.
     closed: bool,
 }
 
 impl Slirp {
     fn stop(&mut self) {
-        if let Some(mut c) = self.child.take() {
+        if let Some((mut c, exit)) = self.child.take() {
+            drop(exit);
             let _ = c.kill();
             let _ = c.wait();
         }
     }
+}
+
+fn no_freezer() -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::Unsupported,
+        "instances without cgroups cannot be frozen",
+    )
 }
 
 impl InstanceHandle for IsolatedHandle {
@@ -439,21 +719,32 @@ impl InstanceHandle for IsolatedHandle {
             libc::kill(self.pid as libc::pid_t, libc::SIGKILL);
         }
         // A v1-frozen process does not act on SIGKILL until it is thawed.
-        let _ = self.cgroup.thaw();
+        if let Some(cg) = &self.cgroup {
+            let _ = cg.thaw();
+        }
     }
     fn memory_bytes(&self) -> Option<u64> {
-        self.cgroup.memory()
+        match &self.cgroup {
+            Some(cg) => cg.memory(),
+            // Host pids: the whole PID namespace descends from the first process.
+            None => crate::procfs::tree_rss_bytes(self.pid),
+        }
     }
     fn peak_memory_bytes(&self) -> Option<u64> {
-        self.cgroup.peak()
+        self.cgroup.as_ref().and_then(|cg| cg.peak())
     }
     fn out_of_memory(&self) -> bool {
-        self.cgroup.oom_killed()
+        self.cgroup.as_ref().is_some_and(|cg| cg.oom_killed())
     }
     fn enforces_memory(&self) -> bool {
-        true
+        self.cgroup.is_some()
     }
     fn connect(&self, port: u16) -> std::io::Result<std::net::TcpStream> {
+        if self.userns {
+            return netns::fork_in(self.pid, netns::InNs::Connect(port))?
+                .map(std::net::TcpStream::from)
+                .ok_or_else(|| std::io::Error::other("namespace helper returned no socket"));
+        }
         netns::run_in(self.pid, move || {
             std::net::TcpStream::connect(("127.0.0.1", port))
         })
@@ -463,20 +754,30 @@ impl InstanceHandle for IsolatedHandle {
         slirp.closed = true;
         slirp.stop();
         drop(slirp);
-        self.cgroup.remove();
+        if let Some(cg) = &self.cgroup {
+            cg.remove();
+        }
     }
     fn freeze(&self) -> std::io::Result<()> {
-        self.cgroup.freeze()
+        self.cgroup.as_ref().ok_or_else(no_freezer)?.freeze()
     }
     fn thaw(&self) -> std::io::Result<()> {
-        self.cgroup.thaw()
+        self.cgroup.as_ref().map_or(Ok(()), |cg| cg.thaw())
     }
     fn is_frozen(&self) -> bool {
-        self.cgroup.is_frozen()
+        self.cgroup.as_ref().is_some_and(|cg| cg.is_frozen())
     }
     fn specialise(&self, to: &crate::Specialise) -> std::io::Result<()> {
-        self.cgroup
-            .set_limits(to.limits.memory_mb, to.limits.cpu_millis)?;
+        let cg = match (&self.cgroup, self.userns) {
+            (Some(cg), false) => cg,
+            _ => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::Unsupported,
+                    "pre-started instances cannot be specialised in user-namespace mode",
+                ))
+            }
+        };
+        cg.set_limits(to.limits.memory_mb, to.limits.cpu_millis)?;
         inject::code_and_tmp(self.pid, &to.code_dir, to.limits.tmp_mb)
     }
 }
@@ -520,9 +821,13 @@ impl Sandbox for IsolatedSandbox {
         let t_ops = t0.elapsed();
         let spec2 = spec.clone();
         let root = self.state_dir.join("root");
+        let how = How {
+            userns: self.mode == Mode::UserNamespace,
+            cgroups: self.no_cgroups.is_none(),
+        };
         let pool = self.net_pool.clone();
         let (pid, stdout, stderr, listener, cg) =
-            tokio::task::spawn_blocking(move || spawn(&spec2, ops, &root, pool.as_deref()))
+            tokio::task::spawn_blocking(move || spawn(&spec2, ops, &root, how, pool.as_deref()))
                 .await
                 .map_err(|e| std::io::Error::other(e.to_string()))??;
         let t_spawn = t0.elapsed();
@@ -533,7 +838,13 @@ impl Sandbox for IsolatedSandbox {
             if !self.allow_host_loopback {
                 cmd.arg("--disable-host-loopback");
             }
-            cmd.arg(pid.to_string())
+            if how.userns {
+                // The netns belongs to the instance's user namespace: slirp4netns
+                // must join that too to create its tap device there.
+                cmd.arg(format!("--userns-path=/proc/{pid}/ns/user"));
+            }
+            cmd.arg("--exit-fd=3")
+                .arg(pid.to_string())
                 .arg("tap0")
                 .stdin(std::process::Stdio::null())
                 .stdout(std::process::Stdio::null())
@@ -543,7 +854,7 @@ impl Sandbox for IsolatedSandbox {
             // anyway, so the instance's first packets never waited for it.
             let slot = slirp.clone();
             tokio::task::spawn_blocking(move || {
-                let child = cmd.spawn().ok();
+                let child = spawn_slirp(cmd);
                 let mut s = slot.lock().unwrap_or_else(|p| p.into_inner());
                 s.child = child;
                 if s.closed {
@@ -567,6 +878,7 @@ impl Sandbox for IsolatedSandbox {
             handle: Box::new(IsolatedHandle {
                 pid,
                 cgroup: cg,
+                userns: how.userns,
                 slirp,
             }),
         })
@@ -578,39 +890,92 @@ type Spawned = (
     OwnedFd,
     OwnedFd,
     Option<std::net::TcpListener>,
-    cgroup::Cgroup,
+    Option<cgroup::Cgroup>,
 );
+
+/// How instances are started: the mode's differences.
+#[derive(Clone, Copy)]
+struct How {
+    userns: bool,
+    cgroups: bool,
+}
+
+/// Starts slirp4netns (`cmd` passes `--exit-fd=3`). It outlives the instance's PID 1
+/// (it holds the netns), so it also ends when the write end of that pipe closes: at
+/// cleanup, or when this server dies without cleaning up.
+fn spawn_slirp(mut cmd: std::process::Command) -> Option<(std::process::Child, OwnedFd)> {
+    let (exit_r, exit_w) = pipe().ok()?;
+    let exit_fd = exit_r.as_raw_fd();
+    // SAFETY: dup2 is async-signal-safe; the new fd 3 is not close-on-exec.
+    unsafe {
+        use std::os::unix::process::CommandExt;
+        cmd.pre_exec(move || {
+            if libc::dup2(exit_fd, 3) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let child = cmd.spawn().ok();
+    drop(exit_r);
+    child.map(|c| (c, exit_w))
+}
 
 fn spawn(
     spec: &InstanceSpec,
     ops: Ops,
     root: &Path,
+    how: How,
     pool: Option<&netpool::NetPool>,
 ) -> std::io::Result<Spawned> {
     let t0 = std::time::Instant::now();
-    let cg = cgroup::Cgroup::create(
-        spec.id,
-        spec.limits.memory_mb,
-        spec.limits.nproc,
-        spec.limits.cpu_millis,
-    )?;
+    let cg = if how.cgroups {
+        Some(cgroup::Cgroup::create(
+            spec.id,
+            spec.limits.memory_mb,
+            spec.limits.nproc,
+            spec.limits.cpu_millis,
+        )?)
+    } else {
+        None
+    };
     tracing::debug!("isolated spawn: cgroup create {:?}", t0.elapsed());
-    let ready = pool.and_then(|p| p.take(&ops.blocked));
-    let result = spawn_in(spec, ops, root, &cg, ready);
+    let ready = if how.userns {
+        None
+    } else {
+        pool.and_then(|p| p.take(&ops.blocked))
+    };
+    let result = spawn_in(spec, ops, root, cg.as_ref(), how, ready);
     match result {
         Ok((pid, out, err, l)) => Ok((pid, out, err, l, cg)),
         Err(e) => {
-            cg.remove();
+            if let Some(cg) = &cg {
+                cg.remove();
+            }
             Err(e)
         }
     }
+}
+
+/// The hard `RLIMIT_NOFILE` of this process (raising past it needs privileges).
+fn nofile_hard() -> u64 {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit into a valid struct.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+        return u64::MAX;
+    }
+    lim.rlim_max
 }
 
 fn spawn_in(
     spec: &InstanceSpec,
     ops: Ops,
     root: &Path,
-    cg: &cgroup::Cgroup,
+    cg: Option<&cgroup::Cgroup>,
+    how: How,
     ready: Option<netpool::ReadyNet>,
 ) -> std::io::Result<(u32, OwnedFd, OwnedFd, Option<std::net::TcpListener>)> {
     let (out_r, out_w) = pipe()?;
@@ -646,12 +1011,19 @@ fn spawn_in(
         new_root: c(root.as_os_str().as_bytes())?,
         put_old: c(root.join(".old").as_os_str().as_bytes())?,
         root_is_bind: spec.image_root.is_some(),
+        root_flags: ops.root_flags,
+        userns: how.userns,
+        nproc: if how.cgroups { 0 } else { spec.limits.nproc },
         ops: ops.ops,
         hostname: c(format!("fn-{}", spec.id))?,
         cwd: c(cwd)?,
         uid: spec.uid,
         gid: spec.gid,
-        nofile: spec.limits.nofile,
+        nofile: if how.userns {
+            spec.limits.nofile.min(nofile_hard())
+        } else {
+            spec.limits.nofile
+        },
         program: program.clone(),
         argv: args
             .iter()
@@ -666,10 +1038,9 @@ fn spawn_in(
     };
     let mut stack = vec![0u8; 256 * 1024];
     let t_pre = std::time::Instant::now();
-    let mut flags =
-        libc::CLONE_NEWNS | libc::CLONE_NEWPID | libc::CLONE_NEWIPC | libc::CLONE_NEWUTS;
-    if ready.is_none() {
-        flags |= libc::CLONE_NEWNET;
+    let mut flags = if how.userns { USERNS_FLAGS } else { NS_FLAGS };
+    if ready.is_some() {
+        flags &= !libc::CLONE_NEWNET;
     }
     // SAFETY: without CLONE_VM the child gets a copy of this address space, including
     // `plan` and `stack`; `child_main` only makes raw syscalls before exec.
@@ -703,14 +1074,30 @@ fn spawn_in(
             None => e,
         }
     };
-    cg.attach(pid).map_err(abort)?;
+    if how.userns {
+        // The child waits on the sync pipe until its ids are mapped.
+        write_maps(pid, spec.uid, spec.gid).map_err(abort)?;
+    }
+    if let Some(cg) = cg {
+        cg.attach(pid).map_err(abort)?;
+    }
     let t_attach = t_clone.elapsed();
     let serve = spec.serve_runtime_api;
     let pooled_net = ready.is_some();
-    let listener = match ready {
+    let listener = if let Some(r) = ready {
         // The child joins it; our copy of the namespace fd closes here.
-        Some(r) => serve.then_some(r.listener),
-        None => netns::run_in(pid, move || {
+        serve.then_some(r.listener)
+    } else if how.userns {
+        let op = netns::InNs::Setup {
+            blocked: &blocked,
+            listen: serve.then_some(API_PORT),
+        };
+        netns::fork_in(pid, op)
+            .map(|fd| fd.map(std::net::TcpListener::from))
+            .map_err(|e| std::io::Error::new(e.kind(), format!("instance network set-up: {e}")))
+            .map_err(abort)?
+    } else {
+        netns::run_in(pid, move || {
             netns::loopback_up()?;
             netns::block(&blocked)?;
             if serve {
@@ -719,7 +1106,7 @@ fn spawn_in(
                 Ok(None)
             }
         })
-        .map_err(abort)?,
+        .map_err(abort)?
     };
     let t_net = t_clone.elapsed();
     // SAFETY: writing one byte from a valid buffer to our pipe.

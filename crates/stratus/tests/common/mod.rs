@@ -31,7 +31,25 @@ impl Server {
 
     /// Starts a server on an existing data directory.
     pub fn start_in(dir: tempfile::TempDir, args: &[&str]) -> Server {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_stratus"));
+        Self::start_as(&[], Path::new(env!("CARGO_BIN_EXE_stratus")), dir, args)
+    }
+
+    /// Starts `binary` (a copy of the server) behind a `wrapper` command line (e.g.
+    /// `setpriv --reuid=...`), on an existing data directory.
+    pub fn start_as(
+        wrapper: &[&str],
+        binary: &Path,
+        dir: tempfile::TempDir,
+        args: &[&str],
+    ) -> Server {
+        let mut cmd = match wrapper.split_first() {
+            Some((first, rest)) => {
+                let mut c = Command::new(first);
+                c.args(rest).arg(binary);
+                c
+            }
+            None => Command::new(binary),
+        };
         cmd.arg("serve")
             .arg("--listen")
             .arg("127.0.0.1:0")
@@ -270,4 +288,110 @@ pub fn raw_zip(files: &[(&str, &str, u32)]) -> Vec<u8> {
         }
     }
     w.finish().unwrap().into_inner()
+}
+
+/// Running the server as uid 65534 (nobody) for the user-namespace mode tests.
+pub mod nobody {
+    use super::{wait_until, Server};
+    use std::os::unix::fs::PermissionsExt;
+    use std::path::{Path, PathBuf};
+    use std::process::Command;
+    use std::time::Duration;
+
+    pub const NOBODY: u32 = 65534;
+    pub const AS_NOBODY: &[&str] = &[
+        "setpriv",
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+    ];
+
+    /// Why the test cannot run here, if it cannot.
+    pub fn skip_reason() -> Option<String> {
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            return Some("needs root to start the server as uid 65534".into());
+        }
+        let probe = Command::new(AS_NOBODY[0])
+            .args(&AS_NOBODY[1..])
+            .args(["unshare", "-Urmpf", "--mount-proc", "true"])
+            .output();
+        match probe {
+            Err(e) => Some(format!("setpriv/unshare could not run: {e}")),
+            Ok(o) if !o.status.success() => Some(format!(
+                "this host does not allow unprivileged user namespaces: {}",
+                String::from_utf8_lossy(&o.stderr).trim()
+            )),
+            Ok(_) => None,
+        }
+    }
+
+    pub fn chown(p: &Path, uid: u32) {
+        let c = std::ffi::CString::new(p.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: chown(2) on a valid C string.
+        assert_eq!(
+            unsafe { libc::chown(c.as_ptr(), uid, uid) },
+            0,
+            "chown {p:?}"
+        );
+    }
+
+    /// A copy of the server binary that nobody can run (the build tree may not be
+    /// reachable for other users); `None` when the temporary directory is not reachable
+    /// by nobody either (a private TMPDIR).
+    pub fn binary_for_nobody(dir: &Path) -> Option<PathBuf> {
+        let bin = dir.join("stratus");
+        std::fs::copy(env!("CARGO_BIN_EXE_stratus"), &bin).unwrap();
+        std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let ok = Command::new(AS_NOBODY[0])
+            .args(&AS_NOBODY[1..])
+            .arg("test")
+            .arg("-x")
+            .arg(&bin)
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then_some(bin)
+    }
+
+    /// The binary copy, or the reason to skip.
+    pub fn prepare(test: &str, dir: &Path) -> Option<PathBuf> {
+        if let Some(why) = skip_reason() {
+            eprintln!("SKIP {test}: {why}");
+            return None;
+        }
+        let bin = binary_for_nobody(dir);
+        if bin.is_none() {
+            eprintln!(
+                "SKIP {test}: {} is not reachable by uid 65534 (set TMPDIR to a directory it can enter)",
+                dir.display()
+            );
+        }
+        bin
+    }
+
+    /// A data directory the server (as nobody) owns.
+    pub fn data_dir_for_nobody() -> tempfile::TempDir {
+        let data = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(data.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        chown(data.path(), NOBODY);
+        data
+    }
+
+    /// Starts the server as nobody and waits for the user-namespace mode line.
+    pub fn start_nobody(bin: &Path, data: tempfile::TempDir, extra: &[&str]) -> Server {
+        let mut args = vec!["--sandbox", "isolated"];
+        args.extend_from_slice(extra);
+        let s = Server::start_as(AS_NOBODY, bin, data, &args);
+        assert!(
+            wait_until(Duration::from_secs(5), || s
+                .stderr
+                .lock()
+                .unwrap()
+                .contains("sandbox: isolated (user namespaces)")),
+            "{}",
+            s.stderr.lock().unwrap()
+        );
+        s
+    }
 }
