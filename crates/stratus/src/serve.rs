@@ -98,6 +98,10 @@ pub struct ServeArgs {
     /// Let isolated instances reach the host's loopback (and so this server's API).
     #[arg(long, env = "STRATUS_ALLOW_INSTANCE_HOST_ACCESS")]
     allow_instance_host_access: bool,
+    /// Network namespaces the isolated sandbox (as root) keeps ready for cold starts;
+    /// 0 makes each instance's namespace at its start.
+    #[arg(long, env = "STRATUS_NETNS_POOL", default_value_t = 4)]
+    netns_pool: usize,
     /// Asynchronous requests run at once (default: half the project concurrency), so
     /// queued work never takes all capacity from synchronous calls.
     #[arg(long, env = "STRATUS_ASYNC_CONCURRENCY")]
@@ -154,6 +158,7 @@ fn choose_sandbox(
     match stratus_sandbox::IsolatedSandbox::new(
         &data_dir.join("sandbox"),
         args.allow_instance_host_access,
+        args.netns_pool,
     ) {
         Ok(s) => {
             if let (Some(why), false) = (s.why_no_network(), args.no_network) {

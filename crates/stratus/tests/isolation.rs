@@ -321,12 +321,19 @@ fn instances_cannot_reach_host_addresses() {
         }
     });
     let event = serde_json::json!({"hosts": hosts, "port": port}).to_string();
-    let s = isolated(&[]);
-    let c = s.client();
-    py(&c, "probe", PROBE_HOSTS, 128, 10);
-    let (v, _, _) = call(&c, "probe", &event);
-    for h in &hosts {
-        assert_ne!(v[h.as_str()], "connected", "host address {h}: {v}");
+    // With ready-made network namespaces (the default) and with one made per start.
+    for pool in ["4", "0"] {
+        let s = isolated(&["--netns-pool", pool]);
+        let c = s.client();
+        py(&c, "probe", PROBE_HOSTS, 128, 10);
+        let (v, _, _) = call(&c, "probe", &event);
+        for h in &hosts {
+            assert_ne!(
+                v[h.as_str()],
+                "connected",
+                "netns pool {pool}, host address {h}: {v}"
+            );
+        }
     }
     // The same probe with host access allowed connects, so the check above can fail.
     let s = isolated(&["--allow-instance-host-access"]);

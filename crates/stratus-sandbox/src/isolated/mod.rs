@@ -66,7 +66,11 @@ impl IsolatedSandbox {
     /// Checks that this host allows the backend (root with memory/pids/cpu cgroups in
     /// v2 or v1, or unprivileged user namespaces) and prepares `state_dir`. The error
     /// says why not.
-    pub fn new(state_dir: &Path, allow_host_loopback: bool) -> Result<Self, String> {
+    pub fn new(
+        state_dir: &Path,
+        allow_host_loopback: bool,
+        netns_pool: usize,
+    ) -> Result<Self, String> {
         // SAFETY: geteuid has no preconditions.
         let mode = if unsafe { libc::geteuid() } == 0 {
             Mode::Root
@@ -149,10 +153,7 @@ impl IsolatedSandbox {
             sandbox.self_test()?;
             // Namespaces made by the server belong to its user namespace, which the
             // instances of user-namespace mode cannot join.
-            let pool_size = std::env::var("STRATUS_NETNS_POOL")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(4usize);
+            let pool_size = netns_pool;
             if pool_size > 0 {
                 let block_host = sandbox.slirp.is_some() && !allow_host_loopback;
                 match netpool::NetPool::start(pool_size, API_PORT, block_host) {
