@@ -181,7 +181,7 @@ fn pool_status(addr: std::net::SocketAddr) -> anyhow::Result<serde_json::Value> 
     Ok(serde_json::from_str(body)?)
 }
 
-fn pool_key(lang: Lang) -> Option<&'static str> {
+pub(crate) fn pool_key(lang: Lang) -> Option<&'static str> {
     match lang {
         Lang::Python => Some("python"),
         Lang::Node => Some("nodejs"),
@@ -190,7 +190,7 @@ fn pool_key(lang: Lang) -> Option<&'static str> {
 }
 
 /// Waits until every pool in `keys` holds its target number of ready instances.
-fn wait_full(addr: std::net::SocketAddr, keys: &[&str]) -> anyhow::Result<()> {
+pub(crate) fn wait_full(addr: std::net::SocketAddr, keys: &[&str]) -> anyhow::Result<()> {
     let until = Instant::now() + Duration::from_secs(30);
     loop {
         let st = pool_status(addr)?;

@@ -1,7 +1,9 @@
 //! Rows of the `cold` table that compare sandbox backends: in the same iterations, a bare
 //! spawn, a cold start on a server with the `isolated` backend and one on a server with
-//! `--sandbox process`, for the custom runtime and Python. Kept apart from `cold.rs` so
-//! that other row groups can be added there independently.
+//! `--sandbox process`, for the custom runtime and Python. Twice: without the pre-heated
+//! pool (`--prewarm 0`: each backend's own start-up work), and with it on both servers
+//! (the default configuration: what isolation adds to a cold start as users get it).
+//! Kept apart from `cold.rs` so that other row groups can be added there independently.
 
 use crate::client::{check, Expect, Signed};
 use crate::ctx::Ctx;
@@ -21,7 +23,26 @@ struct Side {
     conn: Conn,
 }
 
-fn cold_once(ctx: &Ctx, side: &mut Side, name: &str) -> Result<Duration, String> {
+/// Which servers a comparison runs on.
+#[derive(Clone, Copy, PartialEq)]
+enum Pools {
+    Off,
+    On,
+}
+
+/// Pre-started instances per language on the pooled servers.
+const POOL_SIZE: &str = "2";
+
+fn cold_once(
+    ctx: &Ctx,
+    side: &mut Side,
+    name: &str,
+    pool: Option<&str>,
+) -> Result<Duration, String> {
+    if let Some(key) = pool {
+        crate::scenarios::cold::wait_full(side.server.addr, &[key])
+            .map_err(|e| format!("{e:#}"))?;
+    }
     let target = Signed::invoke(&side.server.signer(), name);
     let t0 = Instant::now();
     let answer = ctx.block_on(side.conn.send(target.request()));
@@ -40,11 +61,23 @@ fn cold_once(ctx: &Ctx, side: &mut Side, name: &str) -> Result<Duration, String>
     }
 }
 
-/// Adds the backend comparison rows, notes and the ≤ 2 ms target to `t`.
+/// Adds the backend comparison rows, notes and the ≤ 2 ms targets to `t`.
 pub fn add_rows(ctx: &Ctx, t: &mut Table) -> anyhow::Result<()> {
+    compare(ctx, t, Pools::Off)?;
+    compare(ctx, t, Pools::On)
+}
+
+fn compare(ctx: &Ctx, t: &mut Table, pools: Pools) -> anyhow::Result<()> {
     let n = ctx.pick(25, 3);
-    // Without the pool: these rows compare the set-up of each backend, not the pool.
-    let iso = ctx.server_with(&["--prewarm", "0"])?;
+    let prewarm = match pools {
+        Pools::Off => "0",
+        Pools::On => POOL_SIZE,
+    };
+    let suffix = match pools {
+        Pools::Off => "",
+        Pools::On => " with pre-heated pools",
+    };
+    let iso = ctx.server_with(&["--prewarm", prewarm])?;
     if iso.sandbox().is_none_or(|s| !s.starts_with("isolated")) {
         t.notes.push(format!(
             "isolated vs process rows skipped: the default server runs {:?} (the isolated backend needs root)",
@@ -52,7 +85,7 @@ pub fn add_rows(ctx: &Ctx, t: &mut Table) -> anyhow::Result<()> {
         ));
         return Ok(());
     }
-    let proc_ = ctx.server_with(&["--sandbox", "process", "--prewarm", "0"])?;
+    let proc_ = ctx.server_with(&["--sandbox", "process", "--prewarm", prewarm])?;
     let mut sides = Vec::new();
     for (label, server) in [("isolated", iso), ("process", proc_)] {
         let conn = ctx.block_on(Conn::open(server.addr))?;
@@ -62,7 +95,8 @@ pub fn add_rows(ctx: &Ctx, t: &mut Table) -> anyhow::Result<()> {
             conn,
         });
     }
-    let name = |lang: Lang, i: usize| format!("coldsb-{}-{i}", lang.label());
+    let tag = if pools == Pools::On { "p" } else { "" };
+    let name = |lang: Lang, i: usize| format!("coldsb{tag}-{}-{i}", lang.label());
     let mut langs = Vec::new();
     'lang: for lang in [Lang::Custom, Lang::Python] {
         if !ctx.tools.has(lang) {
@@ -97,7 +131,12 @@ pub fn add_rows(ctx: &Ctx, t: &mut Table) -> anyhow::Result<()> {
                         Some((p, a)) => spawn_once(&p, &a).map_err(|e| format!("{e:#}")),
                         None => Err("no bare command".into()),
                     },
-                    w => cold_once(ctx, &mut sides[w - 1], &name(*lang, i)),
+                    w => {
+                        let key = (pools == Pools::On)
+                            .then(|| crate::scenarios::cold::pool_key(*lang))
+                            .flatten();
+                        cold_once(ctx, &mut sides[w - 1], &name(*lang, i), key)
+                    }
                 };
                 match r {
                     Ok(d) => {
@@ -118,7 +157,10 @@ pub fn add_rows(ctx: &Ctx, t: &mut Table) -> anyhow::Result<()> {
         let [bare, iso, pro] = std::mem::take(&mut samples[k]);
         let b = t.push(
             Row::new(
-                format!("bare spawn: {} (backend rows)", ctx.tools.bare_label(*lang)),
+                format!(
+                    "bare spawn: {} (backend rows{suffix})",
+                    ctx.tools.bare_label(*lang)
+                ),
                 format!("{n} samples"),
                 &bare.finish(),
             )
@@ -126,7 +168,7 @@ pub fn add_rows(ctx: &Ctx, t: &mut Table) -> anyhow::Result<()> {
         );
         t.push(
             Row::new(
-                format!("cold invoke, isolated backend: {}", lang.label()),
+                format!("cold invoke, isolated backend{suffix}: {}", lang.label()),
                 format!("{n} samples"),
                 &iso.finish(),
             )
@@ -135,7 +177,7 @@ pub fn add_rows(ctx: &Ctx, t: &mut Table) -> anyhow::Result<()> {
         );
         t.push(
             Row::new(
-                format!("cold invoke, process backend: {}", lang.label()),
+                format!("cold invoke, process backend{suffix}: {}", lang.label()),
                 format!("{n} samples"),
                 &pro.finish(),
             )
@@ -147,7 +189,7 @@ pub fn add_rows(ctx: &Ctx, t: &mut Table) -> anyhow::Result<()> {
         if let Some(mid) = g.get(g.len() / 2) {
             let sign = if *mid < 0 { "−" } else { "+" };
             t.notes.push(format!(
-                "{}: isolation adds {sign}{} p50 (median of per-iteration isolated − process over {} pairs)",
+                "{}{suffix}: isolation adds {sign}{} p50 (median of per-iteration isolated − process over {} pairs)",
                 lang.label(),
                 fmt_ns(mid.unsigned_abs()),
                 g.len()
@@ -159,8 +201,12 @@ pub fn add_rows(ctx: &Ctx, t: &mut Table) -> anyhow::Result<()> {
     }
     if let Some((lang, gap)) = worst {
         let sign = if gap < 0 { "−" } else { "+" };
+        let what = match pools {
+            Pools::Off => "isolation adds ≤ 2 ms p50 to a cold start, no pre-heated pools",
+            Pools::On => "isolation adds ≤ 2 ms p50 to a cold start, pre-heated pools (default)",
+        };
         t.target(
-            "isolation adds ≤ 2 ms p50 to a cold start",
+            what,
             format!(
                 "{sign}{} (worst of custom, Python: {})",
                 fmt_ns(gap.unsigned_abs()),
@@ -169,6 +215,12 @@ pub fn add_rows(ctx: &Ctx, t: &mut Table) -> anyhow::Result<()> {
             format!("≤ {}", fmt_ns(ISOLATION_BUDGET_NS)),
             gap <= ISOLATION_BUDGET_NS as i64,
         );
+    }
+    if pools == Pools::On {
+        t.notes.push(format!(
+            "backend rows with pre-heated pools: both servers run --prewarm {POOL_SIZE}, and each sample waits until its pool is full"
+        ));
+        return Ok(());
     }
     t.notes.push(
         "isolated instances get cpu.shares/cpu.weight from RUNTIME_CPU (300 millicores at 128 MB) under the one `stratus` parent cgroup, which every isolated instance on the host shares (other servers' too), while process-backend instances compete as ordinary tasks: when the CPU note shows other processes busy, the isolated − process gap includes that smaller CPU share, not only the set-up of namespaces, mounts and cgroups".into(),
