@@ -16,6 +16,7 @@ mod cgroup;
 mod child;
 mod dynmods;
 mod inject;
+mod links;
 mod netns;
 mod netpool;
 
@@ -603,16 +604,25 @@ fn build_ops(sb: &IsolatedSandbox, spec: &InstanceSpec) -> std::io::Result<Ops> 
         o.mkdirs("/home/snuser/runtime", 0o755)?;
         o.bind(&spec.runtime_dir, "/home/snuser/runtime", true)?;
     }
-    if spec.image_root.is_none() {
-        for (inside, target) in &spec.links {
-            if let Some((dir, _)) = inside.rsplit_once('/') {
-                o.mkdirs(dir, 0o755)?;
+    if spec.image_root.is_none() && !spec.links.is_empty() {
+        match links::tree(&sb.state_dir.join("links"), &spec.links) {
+            // One bind of a tree made once instead of ~7 syscalls per link per start.
+            Ok(Some((host, inside))) => {
+                o.mkdirs(&inside, 0o755)?;
+                o.bind(&host, &inside, true)?;
             }
-            let at = o.at(inside);
-            o.push(
-                Op::Symlink(c(target.as_bytes())?, c(at.as_os_str().as_bytes())?),
-                format!("link {inside}"),
-            );
+            Ok(None) | Err(_) => {
+                for (inside, target) in &spec.links {
+                    if let Some((dir, _)) = inside.rsplit_once('/') {
+                        o.mkdirs(dir, 0o755)?;
+                    }
+                    let at = o.at(inside);
+                    o.push(
+                        Op::Symlink(c(target.as_bytes())?, c(at.as_os_str().as_bytes())?),
+                        format!("link {inside}"),
+                    );
+                }
+            }
         }
     }
     for m in &spec.mounts {
