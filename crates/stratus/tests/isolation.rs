@@ -104,6 +104,9 @@ def handler(event, context):
             out[path] = e.strerror
     open("/tmp/ok", "w").write("fine")
     out["tmp"] = open("/tmp/ok").read()
+    open("/dev/null", "w").write("gone")
+    out["devices"] = [len(open("/dev/" + d, "rb").read(4)) for d in ["zero", "random", "urandom", "full", "null"]]
+    out["runtime_link"] = os.path.realpath("/opt/function/runtime/python3.9/rtsp/python/bin/python3")
     return out
 "#
     );
@@ -150,6 +153,11 @@ def handler(event, context):
         );
     }
     assert_eq!(v["tmp"], "fine");
+    assert_eq!(v["devices"], serde_json::json!([4, 4, 4, 4, 0]), "{v}");
+    assert!(
+        v["runtime_link"].as_str().unwrap().contains("python3"),
+        "the guide's runtime path resolves: {v}"
+    );
 }
 
 #[test]

@@ -10,6 +10,8 @@ pub enum Op {
     Mkdir(CString, u32),
     /// Create an empty file (bind target for a single file).
     Touch(CString),
+    /// A character device node (mode 0666) for the given device number.
+    Mknod(CString, u64),
     /// `mount(src, dst, fstype, flags, data)`.
     Mount {
         src: CString,
@@ -123,6 +125,11 @@ pub extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
                         libc::close(fd);
                     }
                     fd >= 0 || *libc::__errno_location() == libc::EEXIST
+                }
+                Op::Mknod(p, dev) => {
+                    // mknod applies the umask; chmod makes the node 0666 whatever it is.
+                    libc::mknod(p.as_ptr(), libc::S_IFCHR | 0o666, *dev as libc::dev_t) == 0
+                        && libc::chmod(p.as_ptr(), 0o666) == 0
                 }
                 Op::Mount {
                     src,

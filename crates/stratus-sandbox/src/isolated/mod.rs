@@ -432,6 +432,8 @@ struct Ops {
     userns: bool,
     /// Extra flags of the root's final read-only remount.
     root_flags: libc::c_ulong,
+    /// Directories already created by earlier steps (and not covered by a mount since).
+    made: std::collections::HashSet<String>,
 }
 
 impl Ops {
@@ -447,6 +449,9 @@ impl Ops {
         for part in inside.split('/').filter(|p| !p.is_empty()) {
             cur.push('/');
             cur.push_str(part);
+            if !self.made.insert(cur.clone()) {
+                continue;
+            }
             let p = self.at(&cur);
             self.push(
                 Op::Mkdir(c(p.as_os_str().as_bytes())?, mode),
@@ -463,6 +468,9 @@ impl Ops {
         flags: libc::c_ulong,
         data: &str,
     ) -> std::io::Result<()> {
+        // What was made below a new mount point is hidden by the mount.
+        let under = format!("{}/", inside.trim_end_matches('/'));
+        self.made.retain(|d| !d.starts_with(&under));
         let dst = self.at(inside);
         self.push(
             Op::Mount {
@@ -507,6 +515,7 @@ fn build_ops(sb: &IsolatedSandbox, spec: &InstanceSpec) -> std::io::Result<Ops> 
         blocked: Vec::new(),
         userns: sb.mode == Mode::UserNamespace,
         root_flags: 0,
+        made: Default::default(),
     };
     let nosuid = libc::MS_NOSUID | libc::MS_NODEV;
     match &spec.image_root {
@@ -566,11 +575,24 @@ fn build_ops(sb: &IsolatedSandbox, spec: &InstanceSpec) -> std::io::Result<Ops> 
     for d in DEVICES {
         let inside = format!("/dev/{d}");
         let at = o.at(&inside);
+        let host = Path::new("/dev").join(d);
+        if !o.userns {
+            // As root a node of the same device is one mknod instead of a file and a bind.
+            use std::os::unix::fs::{FileTypeExt, MetadataExt};
+            let meta = std::fs::metadata(&host)?;
+            if meta.file_type().is_char_device() {
+                o.push(
+                    Op::Mknod(c(at.as_os_str().as_bytes())?, meta.rdev()),
+                    format!("create {inside}"),
+                );
+                continue;
+            }
+        }
         o.push(
             Op::Touch(c(at.as_os_str().as_bytes())?),
             format!("create {inside}"),
         );
-        o.bind(&Path::new("/dev").join(d), &inside, false)?;
+        o.bind(&host, &inside, false)?;
     }
     for (name, target) in [
         ("fd", "/proc/self/fd"),
