@@ -961,24 +961,28 @@ fn spawn(
     how: How,
     pool: Option<&netpool::NetPool>,
 ) -> std::io::Result<Spawned> {
-    let t0 = std::time::Instant::now();
-    let cg = if how.cgroups {
-        Some(cgroup::Cgroup::create(
-            spec.id,
-            spec.limits.memory_mb,
-            spec.limits.nproc,
-            spec.limits.cpu_millis,
-        )?)
-    } else {
-        None
+    let make_cg = || {
+        let t0 = std::time::Instant::now();
+        let cg = if how.cgroups {
+            Some(cgroup::Cgroup::create(
+                spec.id,
+                spec.limits.memory_mb,
+                spec.limits.nproc,
+                spec.limits.cpu_millis,
+            )?)
+        } else {
+            None
+        };
+        tracing::debug!("isolated spawn: cgroup create {:?}", t0.elapsed());
+        Ok(cg)
     };
-    tracing::debug!("isolated spawn: cgroup create {:?}", t0.elapsed());
     let ready = if how.userns {
         None
     } else {
         pool.and_then(|p| p.take(&ops.blocked))
     };
-    let result = spawn_in(spec, ops, root, cg.as_ref(), how, ready);
+    let mut cg = None;
+    let result = spawn_in(spec, ops, root, make_cg, &mut cg, how, ready);
     match result {
         Ok((pid, out, err, l)) => Ok((pid, out, err, l, cg)),
         Err(e) => {
@@ -1007,7 +1011,8 @@ fn spawn_in(
     spec: &InstanceSpec,
     ops: Ops,
     root: &Path,
-    cg: Option<&cgroup::Cgroup>,
+    make_cg: impl FnOnce() -> std::io::Result<Option<cgroup::Cgroup>>,
+    cg: &mut Option<cgroup::Cgroup>,
     how: How,
     ready: Option<netpool::ReadyNet>,
 ) -> std::io::Result<(u32, OwnedFd, OwnedFd, Option<std::net::TcpListener>)> {
@@ -1111,7 +1116,10 @@ fn spawn_in(
         // The child waits on the sync pipe until its ids are mapped.
         write_maps(pid, spec.uid, spec.gid).map_err(abort)?;
     }
-    if let Some(cg) = cg {
+    // Made after the clone, while the child sets up its mounts: the child is attached
+    // before it may exec.
+    *cg = make_cg().map_err(abort)?;
+    if let Some(cg) = cg.as_ref() {
         cg.attach(pid).map_err(abort)?;
     }
     let t_attach = t_clone.elapsed();
