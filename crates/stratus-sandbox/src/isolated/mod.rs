@@ -158,7 +158,7 @@ impl IsolatedSandbox {
             if pool_size > 0 {
                 let block_host = sandbox.slirp.is_some() && !allow_host_loopback;
                 match netpool::NetPool::start(pool_size, API_PORT, block_host) {
-                    Ok(p) => sandbox.net_pool = Some(p),
+                    Ok(p) => sandbox.net_pool = Some(Arc::new(p)),
                     Err(e) => {
                         tracing::warn!("netns pool not started ({e}); cold starts make their own")
                     }

@@ -31,8 +31,13 @@ struct State {
     stopped: bool,
 }
 
-/// Keeps `size` namespaces ready; a background thread refills it.
+/// Keeps `size` namespaces ready; a background thread refills it until the pool is
+/// dropped.
 pub struct NetPool {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     state: Mutex<State>,
     wake: Condvar,
     size: usize,
@@ -44,8 +49,8 @@ impl NetPool {
     /// Starts the refill thread. `block_host`: make the host's own addresses unreachable
     /// (read when each namespace is made; a cold start re-reads them and takes only a
     /// namespace that blocks all of them).
-    pub fn start(size: usize, port: u16, block_host: bool) -> std::io::Result<Arc<NetPool>> {
-        let pool = Arc::new(NetPool {
+    pub fn start(size: usize, port: u16, block_host: bool) -> std::io::Result<NetPool> {
+        let inner = Arc::new(Inner {
             state: Mutex::new(State {
                 ready: VecDeque::new(),
                 stopped: false,
@@ -56,16 +61,17 @@ impl NetPool {
             block_host,
         });
         let host = std::fs::File::open("/proc/thread-self/ns/net")?;
-        let p = pool.clone();
+        let p = inner.clone();
         std::thread::Builder::new()
             .name("netns-pool".into())
             .spawn(move || p.refill(host))?;
-        Ok(pool)
+        Ok(NetPool { inner })
     }
 
     /// A ready namespace for an instance that must not reach `blocked`, if one is there.
     pub fn take(&self, blocked: &[Ipv4Addr]) -> Option<ReadyNet> {
-        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let inner = &self.inner;
+        let mut st = inner.state.lock().unwrap_or_else(|p| p.into_inner());
         let at = st.ready.iter().position(|n| n.fits(blocked));
         let taken = at.and_then(|i| st.ready.remove(i));
         if at.is_none() {
@@ -73,10 +79,12 @@ impl NetPool {
             st.ready.clear();
         }
         drop(st);
-        self.wake.notify_one();
+        inner.wake.notify_one();
         taken
     }
+}
 
+impl Inner {
     fn refill(&self, host: std::fs::File) {
         let mut failures = 0u32;
         loop {
@@ -146,8 +154,13 @@ impl NetPool {
 
 impl Drop for NetPool {
     fn drop(&mut self) {
-        self.state.lock().unwrap_or_else(|p| p.into_inner()).stopped = true;
-        self.wake.notify_all();
+        let inner = &self.inner;
+        inner
+            .state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .stopped = true;
+        inner.wake.notify_all();
     }
 }
 
