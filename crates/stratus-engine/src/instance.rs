@@ -660,7 +660,10 @@ pub(crate) async fn specialise<F: FnOnce(u64) + Send + 'static>(
     let reply = instance.mailbox.submit(stratus_runtimeapi::Event {
         request_id: SPECIALISE_ID.into(),
         body: Bytes::from(body),
-        headers: vec![("X-Stratus-Specialise", "1".into())],
+        headers: vec![(
+            crate::invoke::SPECIALISE_HEADER.0,
+            http::HeaderValue::from_static("1"),
+        )],
     });
     let mailbox = instance.mailbox.clone();
     let outcome = tokio::select! {
@@ -702,7 +705,10 @@ async fn exec_custom(
     let _reply = mailbox.submit(stratus_runtimeapi::Event {
         request_id: SPECIALISE_ID.into(),
         body: Bytes::from(body),
-        headers: vec![("X-Stratus-Specialise", "1".into())],
+        headers: vec![(
+            crate::invoke::SPECIALISE_HEADER.0,
+            http::HeaderValue::from_static("1"),
+        )],
     });
     let outcome = tokio::select! {
         biased;

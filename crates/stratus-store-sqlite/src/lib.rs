@@ -514,11 +514,10 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn append_logs(&self, lines: &[LogLine]) -> StoreResult<()> {
+    async fn append_logs(&self, lines: Vec<LogLine>) -> StoreResult<()> {
         if lines.is_empty() {
             return Ok(());
         }
-        let lines = lines.to_vec();
         self.run(move |c| {
             let tx = c.transaction().map_err(internal)?;
             {

@@ -248,7 +248,7 @@ async fn logs_append_query_prune() {
         text: text.into(),
     };
     store
-        .append_logs(&[
+        .append_logs(vec![
             line("r1", 10, "one"),
             line("r1", 20, "two"),
             line("r2", 30, "three"),
@@ -310,7 +310,7 @@ async fn logs_cap_keeps_the_newest_per_function() {
     };
     let mut lines: Vec<LogLine> = (0..10).map(|t| line("noisy", t)).collect();
     lines.extend((0..2).map(|t| line("quiet", t)));
-    store.append_logs(&lines).await.unwrap();
+    store.append_logs(lines).await.unwrap();
     assert_eq!(store.cap_logs(3).await.unwrap(), 7);
     let query = |function: &str| LogQuery {
         project_id: "p1".into(),
