@@ -404,10 +404,7 @@ impl Invoker {
     ) -> Result<InvokeResult, InvokeError> {
         let inner = &self.inner;
         let spec = &record.latest;
-        let request_id = req
-            .request_id
-            .clone()
-            .unwrap_or_else(new_request_id);
+        let request_id = req.request_id.clone().unwrap_or_else(new_request_id);
         let deadline = tokio::time::Instant::now() + inner.config.queue_wait;
         let mut startup_log = Vec::new();
         let instance: Arc<Instance> = loop {
@@ -783,20 +780,56 @@ fn level_of(text: &str) -> &'static str {
 /// Names of the event headers, built at compile time; the casing is what the Go bridge
 /// passes on ([`event_header_display`]), HTTP sends them lower-cased.
 const EVENT_HEADERS: [(HeaderName, &str); 16] = [
-    (HeaderName::from_static("x-cff-invoke-type"), "X-CFF-Invoke-Type"),
-    (HeaderName::from_static("x-cff-access-key"), "X-CFF-Access-Key"),
-    (HeaderName::from_static("x-cff-secret-key"), "X-CFF-Secret-Key"),
-    (HeaderName::from_static("x-cff-auth-token"), "X-CFF-Auth-Token"),
-    (HeaderName::from_static("x-cff-security-access-key"), "X-CFF-Security-Access-Key"),
-    (HeaderName::from_static("x-cff-security-secret-key"), "X-CFF-Security-Secret-Key"),
-    (HeaderName::from_static("x-cff-security-token"), "X-CFF-Security-Token"),
-    (HeaderName::from_static("x-cff-origin-version-tag"), "X-Cff-Origin-Version-Tag"),
-    (HeaderName::from_static("x-cff-deadline-ms"), "X-Cff-Deadline-Ms"),
-    (HeaderName::from_static("x-cff-func-version"), "X-CFF-Func-Version"),
+    (
+        HeaderName::from_static("x-cff-invoke-type"),
+        "X-CFF-Invoke-Type",
+    ),
+    (
+        HeaderName::from_static("x-cff-access-key"),
+        "X-CFF-Access-Key",
+    ),
+    (
+        HeaderName::from_static("x-cff-secret-key"),
+        "X-CFF-Secret-Key",
+    ),
+    (
+        HeaderName::from_static("x-cff-auth-token"),
+        "X-CFF-Auth-Token",
+    ),
+    (
+        HeaderName::from_static("x-cff-security-access-key"),
+        "X-CFF-Security-Access-Key",
+    ),
+    (
+        HeaderName::from_static("x-cff-security-secret-key"),
+        "X-CFF-Security-Secret-Key",
+    ),
+    (
+        HeaderName::from_static("x-cff-security-token"),
+        "X-CFF-Security-Token",
+    ),
+    (
+        HeaderName::from_static("x-cff-origin-version-tag"),
+        "X-Cff-Origin-Version-Tag",
+    ),
+    (
+        HeaderName::from_static("x-cff-deadline-ms"),
+        "X-Cff-Deadline-Ms",
+    ),
+    (
+        HeaderName::from_static("x-cff-func-version"),
+        "X-CFF-Func-Version",
+    ),
     (HeaderName::from_static("x-cff-memory"), "X-CFF-Memory"),
     (HeaderName::from_static("x-cff-timeout"), "X-CFF-Timeout"),
-    (HeaderName::from_static("x-cff-func-name"), "X-CFF-Func-Name"),
-    (HeaderName::from_static("x-cff-project-id"), "X-CFF-Project-Id"),
+    (
+        HeaderName::from_static("x-cff-func-name"),
+        "X-CFF-Func-Name",
+    ),
+    (
+        HeaderName::from_static("x-cff-project-id"),
+        "X-CFF-Project-Id",
+    ),
     (HeaderName::from_static("x-cff-package"), "X-CFF-Package"),
     (HeaderName::from_static("x-cff-region"), "X-CFF-Region"),
 ];
@@ -860,6 +893,22 @@ fn event_headers(
         .collect()
 }
 
+/// `{:.3}` of a measured value, through integers: the float formatter's exact mode
+/// falls back to a slow bignum algorithm for many values. Rounds half away from zero
+/// where `{:.3}` rounds half to even; the two differ only on exact halves of 0.001.
+struct Milli(f64);
+
+impl std::fmt::Display for Milli {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let v = self.0;
+        if !(0.0..1e12).contains(&v) {
+            return write!(f, "{v:.3}");
+        }
+        let m = (v * 1000.0).round() as u64;
+        write!(f, "{}.{:03}", m / 1000, m % 1000)
+    }
+}
+
 fn finish_line(
     request_id: &str,
     failed: Option<Cause>,
@@ -872,8 +921,10 @@ fn finish_line(
         .map(|c| format!("(invoke Failed:{})", c.marker()))
         .unwrap_or_default();
     format!(
-        "{} Finish invoke request '{request_id}'{marker}, duration: {duration_ms:.3}ms, billing duration: {billed_ms}ms, memory used: {used_mb:.3}MB, billing memory: {memory_mb}MB",
-        ts(chrono::Utc::now())
+        "{} Finish invoke request '{request_id}'{marker}, duration: {}ms, billing duration: {billed_ms}ms, memory used: {}MB, billing memory: {memory_mb}MB",
+        ts(chrono::Utc::now()),
+        Milli(duration_ms),
+        Milli(used_mb),
     )
 }
 
@@ -902,5 +953,32 @@ fn memory_for(spec: &FunctionSpec, header: Option<&str>) -> Result<u32, InvokeEr
 impl From<Invalid> for Box<InvokeError> {
     fn from(i: Invalid) -> Self {
         Box::new(InvokeError::Invalid(i))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn milli_matches_float_formatting() {
+        let mut v = 0.0f64;
+        while v < 5000.0 {
+            assert_eq!(Milli(v).to_string(), format!("{v:.3}"), "{v}");
+            v = v * 1.37 + 0.000_731;
+        }
+        for v in [0.0, 1.0, 0.1234, 12.3456, 999.9996, 1e13, f64::NAN] {
+            assert_eq!(Milli(v).to_string(), format!("{v:.3}"), "{v}");
+        }
+    }
+
+    #[test]
+    fn event_header_names_keep_their_casing() {
+        for (name, display) in EVENT_HEADERS.iter().chain([&SPECIALISE_HEADER]) {
+            assert_eq!(name.as_str(), display.to_ascii_lowercase());
+            assert_eq!(event_header_display(name), *display);
+        }
+        let other = HeaderName::from_static("x-other");
+        assert_eq!(event_header_display(&other), "x-other");
     }
 }

@@ -47,6 +47,11 @@ pub(crate) fn decode_lossy(s: &str) -> String {
 
 /// [`decode_lossy`], borrowing `s` when there is nothing to decode.
 pub(crate) fn decode_lossy_cow(s: &str) -> std::borrow::Cow<'_, str> {
+    // Without a `%` the decoded bytes are `s` itself (already UTF-8); `contains` is a
+    // memchr, the decoder goes byte by byte.
+    if !s.contains('%') {
+        return std::borrow::Cow::Borrowed(s);
+    }
     percent_decode_str(s).decode_utf8_lossy()
 }
 
