@@ -160,7 +160,8 @@ pub(crate) fn build_canonical_request(
 ) -> Result<String, SignError> {
     // Built in one buffer: this runs for every signed request.
     let mut out = String::with_capacity(256 + req.path.len() + payload_hash.len());
-    out.extend(req.method.chars().map(|c| c.to_ascii_uppercase()));
+    out.push_str(req.method);
+    out.make_ascii_uppercase();
     out.push('\n');
     push_canonical_uri(&mut out, req.path);
     out.push('\n');
@@ -169,7 +170,9 @@ pub(crate) fn build_canonical_request(
     }
     out.push('\n');
     for name in signed_headers {
-        out.extend(name.chars().map(|c| c.to_ascii_lowercase()));
+        let start = out.len();
+        out.push_str(name);
+        out[start..].make_ascii_lowercase();
         out.push(':');
         if !push_header_value(&mut out, req.headers, name) {
             return Err(SignError::MissingSignedHeader(name.clone()));
