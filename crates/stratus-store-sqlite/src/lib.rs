@@ -129,6 +129,9 @@ impl SqliteStore {
 
 /// `INSERT INTO logs` statements for 64, 32, …, 1 rows: a batch of n lines takes
 /// n / 64 + at most 6 statements, and the 7 texts stay in the statement cache.
+/// `OR ROLLBACK`: a multi-row statement that may abort half-way needs a statement
+/// journal (a temporary file, written page by page); a failure ends the whole batch's
+/// transaction anyway, as it did with one row per statement.
 static LOG_INSERTS: std::sync::LazyLock<Vec<(usize, String)>> = std::sync::LazyLock::new(|| {
     [64, 32, 16, 8, 4, 2, 1]
         .into_iter()
@@ -137,7 +140,7 @@ static LOG_INSERTS: std::sync::LazyLock<Vec<(usize, String)>> = std::sync::LazyL
             (
                 k,
                 format!(
-                    "INSERT INTO logs (project_id, package, function, version, request_id, time_ms, level, text) VALUES {rows}"
+                    "INSERT OR ROLLBACK INTO logs (project_id, package, function, version, request_id, time_ms, level, text) VALUES {rows}"
                 ),
             )
         })
