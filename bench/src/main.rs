@@ -58,7 +58,7 @@ struct Args {
 fn main() -> ExitCode {
     let args = Args::parse();
     if args.list {
-        for s in scenarios::ALL {
+        for s in scenarios::ALL.iter().chain(scenarios::EXTRA) {
             println!("{:<12} {}", s.name, s.about);
         }
         return ExitCode::SUCCESS;

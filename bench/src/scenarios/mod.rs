@@ -12,6 +12,7 @@ mod cold;
 mod cold_sandbox;
 mod density;
 mod gateway;
+mod profile;
 mod throughput;
 mod warm;
 
@@ -74,9 +75,16 @@ pub const ALL: &[Scenario] = &[
     },
 ];
 
+/// Scenarios that `all` leaves out (tools, not measurements).
+pub const EXTRA: &[Scenario] = &[Scenario {
+    name: "profile",
+    about: "a fixed number of warm custom invokes between two hook commands (callgrind, strace); not in all",
+    run: profile::run,
+}];
+
 /// Looks a scenario up by name.
 pub fn find(name: &str) -> Option<&'static Scenario> {
-    ALL.iter().find(|s| s.name == name)
+    ALL.iter().chain(EXTRA).find(|s| s.name == name)
 }
 
 /// Creates a no-op function and checks that one invocation returns `ok` (which also

@@ -264,7 +264,7 @@ async fn forward(mode: Mode, conns: &Connections, event: Event, max_result: usiz
 fn build_request(mode: Mode, event: &Event) -> Result<http::Request<Full<Bytes>>, String> {
     let mut builder = http::Request::builder().header("host", "127.0.0.1:8000");
     for (name, value) in &event.headers {
-        builder = builder.header(*name, value);
+        builder = builder.header(name, value);
     }
     builder = builder.header("X-CFF-Request-Id", &event.request_id);
     let parsed: Option<serde_json::Value> = serde_json::from_slice(&event.body).ok();
@@ -480,7 +480,12 @@ pub mod go {
         let mut header: Vec<(String, Vec<String>)> = event
             .headers
             .iter()
-            .map(|(k, v)| (k.to_string(), vec![v.clone()]))
+            .map(|(k, v)| {
+                (
+                    crate::invoke::event_header_display(k).to_string(),
+                    vec![String::from_utf8_lossy(v.as_bytes()).into_owned()],
+                )
+            })
             .collect();
         if !header
             .iter()

@@ -660,7 +660,10 @@ pub(crate) async fn specialise<F: FnOnce(u64) + Send + 'static>(
     let reply = instance.mailbox.submit(stratus_runtimeapi::Event {
         request_id: SPECIALISE_ID.into(),
         body: Bytes::from(body),
-        headers: vec![("X-Stratus-Specialise", "1".into())],
+        headers: vec![(
+            crate::invoke::SPECIALISE_HEADER.0,
+            http::HeaderValue::from_static("1"),
+        )],
     });
     let mailbox = instance.mailbox.clone();
     let outcome = tokio::select! {
@@ -702,7 +705,10 @@ async fn exec_custom(
     let _reply = mailbox.submit(stratus_runtimeapi::Event {
         request_id: SPECIALISE_ID.into(),
         body: Bytes::from(body),
-        headers: vec![("X-Stratus-Specialise", "1".into())],
+        headers: vec![(
+            crate::invoke::SPECIALISE_HEADER.0,
+            http::HeaderValue::from_static("1"),
+        )],
     });
     let outcome = tokio::select! {
         biased;
@@ -1055,8 +1061,11 @@ async fn launch(
     let stopping = Arc::new(AtomicBool::new(false));
     let oom = Arc::new(AtomicBool::new(false));
     let peak_rss = Arc::new(AtomicU64::new(0));
-    // Memory watchdog: keeps the peak; kills above the limit when the sandbox does not.
-    {
+    // Memory watchdog for sandboxes that do not enforce the limit: keeps the peak and
+    // kills above the limit. Where the sandbox enforces it, the kernel keeps the peak
+    // (`peak_memory` reads it per invocation and the death watcher at exit), so sampling
+    // it every 100 ms per instance would only cost file reads.
+    if !handle.enforces_memory() {
         let handle = handle.clone();
         let oom = oom.clone();
         let peak = peak_rss.clone();
@@ -1069,15 +1078,11 @@ async fn launch(
                     _ = tick.tick() => {}
                     _ = death.changed() => return,
                 }
-                let enforced = handle.enforces_memory();
-                let sample = if enforced {
-                    handle.peak_memory_bytes()
-                } else {
-                    handle.memory_bytes()
+                let Some(rss) = handle.memory_bytes() else {
+                    continue;
                 };
-                let Some(rss) = sample else { continue };
                 peak.fetch_max(rss, Ordering::Relaxed);
-                if !enforced && rss > limit.load(Ordering::Relaxed) {
+                if rss > limit.load(Ordering::Relaxed) {
                     oom.store(true, Ordering::Release);
                     handle.kill();
                     return;

@@ -11,6 +11,7 @@ use crate::pools::{PoolEntry, PoolKey, Pools};
 use crate::shims::Shims;
 use crate::versions::Versions;
 use bytes::Bytes;
+use http::{HeaderName, HeaderValue};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -403,10 +404,7 @@ impl Invoker {
     ) -> Result<InvokeResult, InvokeError> {
         let inner = &self.inner;
         let spec = &record.latest;
-        let request_id = req
-            .request_id
-            .clone()
-            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let request_id = req.request_id.clone().unwrap_or_else(new_request_id);
         let deadline = tokio::time::Instant::now() + inner.config.queue_wait;
         let mut startup_log = Vec::new();
         let instance: Arc<Instance> = loop {
@@ -614,32 +612,14 @@ impl Invoker {
         let event = Event {
             request_id: request_id.clone(),
             body,
-            headers: vec![
-                (
-                    "X-CFF-Invoke-Type",
-                    if req.invoke_type == InvokeType::Sync {
-                        "sync"
-                    } else {
-                        "async"
-                    }
-                    .to_string(),
-                ),
-                ("X-CFF-Access-Key", String::new()),
-                ("X-CFF-Secret-Key", String::new()),
-                ("X-CFF-Auth-Token", String::new()),
-                ("X-CFF-Security-Access-Key", String::new()),
-                ("X-CFF-Security-Secret-Key", String::new()),
-                ("X-CFF-Security-Token", String::new()),
-                ("X-Cff-Origin-Version-Tag", String::new()),
-                ("X-Cff-Deadline-Ms", deadline_ms.to_string()),
-                ("X-CFF-Func-Version", version.to_string()),
-                ("X-CFF-Memory", memory_mb.to_string()),
-                ("X-CFF-Timeout", spec.timeout.to_string()),
-                ("X-CFF-Func-Name", spec.name.clone()),
-                ("X-CFF-Project-Id", record.project_id.clone()),
-                ("X-CFF-Package", spec.package.clone()),
-                ("X-CFF-Region", self.inner.config.region.clone()),
-            ],
+            headers: event_headers(
+                req.invoke_type,
+                deadline_ms,
+                version,
+                memory_mb,
+                record,
+                &self.inner.config.region,
+            ),
         };
         let t0 = Instant::now();
         let rx = instance.mailbox.submit(event);
@@ -761,6 +741,14 @@ impl Invoker {
     }
 }
 
+/// A random (v4) UUID from the thread's CSPRNG: `Uuid::new_v4` asks the kernel
+/// (`getrandom`) on every call, one syscall per invocation.
+fn new_request_id() -> String {
+    uuid::Builder::from_random_bytes(rand::random())
+        .into_uuid()
+        .to_string()
+}
+
 /// Ends a request's wait for a starting instance, however the wait ends.
 struct StopWaiting<'a>(&'a PoolEntry);
 
@@ -789,6 +777,138 @@ fn level_of(text: &str) -> &'static str {
     }
 }
 
+/// Names of the event headers, built at compile time; the casing is what the Go bridge
+/// passes on ([`event_header_display`]), HTTP sends them lower-cased.
+const EVENT_HEADERS: [(HeaderName, &str); 16] = [
+    (
+        HeaderName::from_static("x-cff-invoke-type"),
+        "X-CFF-Invoke-Type",
+    ),
+    (
+        HeaderName::from_static("x-cff-access-key"),
+        "X-CFF-Access-Key",
+    ),
+    (
+        HeaderName::from_static("x-cff-secret-key"),
+        "X-CFF-Secret-Key",
+    ),
+    (
+        HeaderName::from_static("x-cff-auth-token"),
+        "X-CFF-Auth-Token",
+    ),
+    (
+        HeaderName::from_static("x-cff-security-access-key"),
+        "X-CFF-Security-Access-Key",
+    ),
+    (
+        HeaderName::from_static("x-cff-security-secret-key"),
+        "X-CFF-Security-Secret-Key",
+    ),
+    (
+        HeaderName::from_static("x-cff-security-token"),
+        "X-CFF-Security-Token",
+    ),
+    (
+        HeaderName::from_static("x-cff-origin-version-tag"),
+        "X-Cff-Origin-Version-Tag",
+    ),
+    (
+        HeaderName::from_static("x-cff-deadline-ms"),
+        "X-Cff-Deadline-Ms",
+    ),
+    (
+        HeaderName::from_static("x-cff-func-version"),
+        "X-CFF-Func-Version",
+    ),
+    (HeaderName::from_static("x-cff-memory"), "X-CFF-Memory"),
+    (HeaderName::from_static("x-cff-timeout"), "X-CFF-Timeout"),
+    (
+        HeaderName::from_static("x-cff-func-name"),
+        "X-CFF-Func-Name",
+    ),
+    (
+        HeaderName::from_static("x-cff-project-id"),
+        "X-CFF-Project-Id",
+    ),
+    (HeaderName::from_static("x-cff-package"), "X-CFF-Package"),
+    (HeaderName::from_static("x-cff-region"), "X-CFF-Region"),
+];
+
+/// The header the specialise event of a pre-started instance carries.
+pub(crate) const SPECIALISE_HEADER: (HeaderName, &str) = (
+    HeaderName::from_static("x-stratus-specialise"),
+    "X-Stratus-Specialise",
+);
+
+/// The casing an event header had before names were parsed (the Go bridge hands names
+/// to the function as they are); unknown names keep their lower-case form.
+pub(crate) fn event_header_display(name: &HeaderName) -> &str {
+    EVENT_HEADERS
+        .iter()
+        .chain(std::iter::once(&SPECIALISE_HEADER))
+        .find(|(n, _)| n == name)
+        .map_or(name.as_str(), |(_, d)| d)
+}
+
+/// The headers of an event, in the order the runtime API sends them. A value that is not
+/// a valid header value (names and ids are validated, so it cannot happen today) is sent
+/// empty rather than failing the event.
+fn event_headers(
+    invoke_type: InvokeType,
+    deadline_ms: i64,
+    version: &str,
+    memory_mb: u32,
+    record: &FunctionRecord,
+    region: &str,
+) -> Vec<(HeaderName, HeaderValue)> {
+    let text = |s: &str| HeaderValue::from_str(s).unwrap_or(HeaderValue::from_static(""));
+    let empty = HeaderValue::from_static("");
+    let spec = &record.latest;
+    let values: [HeaderValue; 16] = [
+        HeaderValue::from_static(if invoke_type == InvokeType::Sync {
+            "sync"
+        } else {
+            "async"
+        }),
+        empty.clone(),
+        empty.clone(),
+        empty.clone(),
+        empty.clone(),
+        empty.clone(),
+        empty.clone(),
+        empty,
+        HeaderValue::from(deadline_ms),
+        text(version),
+        HeaderValue::from(memory_mb),
+        HeaderValue::from(spec.timeout),
+        text(&spec.name),
+        text(&record.project_id),
+        text(&spec.package),
+        text(region),
+    ];
+    EVENT_HEADERS
+        .iter()
+        .map(|(n, _)| n.clone())
+        .zip(values)
+        .collect()
+}
+
+/// `{:.3}` of a measured value, through integers: the float formatter's exact mode
+/// falls back to a slow bignum algorithm for many values. Rounds half away from zero
+/// where `{:.3}` rounds half to even; the two differ only on exact halves of 0.001.
+struct Milli(f64);
+
+impl std::fmt::Display for Milli {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let v = self.0;
+        if !(0.0..1e12).contains(&v) {
+            return write!(f, "{v:.3}");
+        }
+        let m = (v * 1000.0).round() as u64;
+        write!(f, "{}.{:03}", m / 1000, m % 1000)
+    }
+}
+
 fn finish_line(
     request_id: &str,
     failed: Option<Cause>,
@@ -801,8 +921,10 @@ fn finish_line(
         .map(|c| format!("(invoke Failed:{})", c.marker()))
         .unwrap_or_default();
     format!(
-        "{} Finish invoke request '{request_id}'{marker}, duration: {duration_ms:.3}ms, billing duration: {billed_ms}ms, memory used: {used_mb:.3}MB, billing memory: {memory_mb}MB",
-        ts(chrono::Utc::now())
+        "{} Finish invoke request '{request_id}'{marker}, duration: {}ms, billing duration: {billed_ms}ms, memory used: {}MB, billing memory: {memory_mb}MB",
+        ts(chrono::Utc::now()),
+        Milli(duration_ms),
+        Milli(used_mb),
     )
 }
 
@@ -831,5 +953,32 @@ fn memory_for(spec: &FunctionSpec, header: Option<&str>) -> Result<u32, InvokeEr
 impl From<Invalid> for Box<InvokeError> {
     fn from(i: Invalid) -> Self {
         Box::new(InvokeError::Invalid(i))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn milli_matches_float_formatting() {
+        let mut v = 0.0f64;
+        while v < 5000.0 {
+            assert_eq!(Milli(v).to_string(), format!("{v:.3}"), "{v}");
+            v = v * 1.37 + 0.000_731;
+        }
+        for v in [0.0, 1.0, 0.1234, 12.3456, 999.9996, 1e13, f64::NAN] {
+            assert_eq!(Milli(v).to_string(), format!("{v:.3}"), "{v}");
+        }
+    }
+
+    #[test]
+    fn event_header_names_keep_their_casing() {
+        for (name, display) in EVENT_HEADERS.iter().chain([&SPECIALISE_HEADER]) {
+            assert_eq!(name.as_str(), display.to_ascii_lowercase());
+            assert_eq!(event_header_display(name), *display);
+        }
+        let other = HeaderName::from_static("x-other");
+        assert_eq!(event_header_display(&other), "x-other");
     }
 }

@@ -1,6 +1,6 @@
 //! Log lines: batched writes off the hot path, retention, and queries.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use stratus_store::{LogLine, LogQuery, Store, StoredLogLine};
@@ -14,7 +14,11 @@ const BACKLOG: usize = 100_000;
 /// Sends log lines to the store in batches.
 #[derive(Clone)]
 pub struct LogSink {
-    tx: mpsc::Sender<LogLine>,
+    /// One message per invocation (its lines), so a send is one channel operation and
+    /// at most one wake-up of the writer, whatever the number of lines.
+    tx: mpsc::UnboundedSender<Vec<LogLine>>,
+    /// Lines sent and not yet taken by the writer (bounded by `BACKLOG`).
+    queued: Arc<AtomicUsize>,
     /// Lines queued so far (dropped ones not counted).
     sent: Arc<AtomicU64>,
     /// Lines written so far, as the writer reports them.
@@ -27,29 +31,35 @@ impl LogSink {
     /// Starts the writer task, and pruning every ten minutes of lines older than
     /// `retention` and of each function's lines beyond the newest `max_lines`.
     pub fn start(store: Arc<dyn Store>, retention: Duration, max_lines: u64) -> Self {
-        let (tx, mut rx) = mpsc::channel::<LogLine>(BACKLOG);
+        let (tx, mut rx) = mpsc::unbounded_channel::<Vec<LogLine>>();
+        let queued = Arc::new(AtomicUsize::new(0));
+        let writer_queued = queued.clone();
         let (written_tx, written) = watch::channel(0u64);
         let hurry = Arc::new(Notify::new());
         let writer_store = store.clone();
         let writer_hurry = hurry.clone();
         tokio::spawn(async move {
-            let mut batch = Vec::with_capacity(BATCH);
+            let mut batch: Vec<LogLine> = Vec::with_capacity(BATCH);
             let mut total = 0u64;
+            let take = |batch: &mut Vec<LogLine>, mut lines: Vec<LogLine>| {
+                writer_queued.fetch_sub(lines.len(), Ordering::Relaxed);
+                batch.append(&mut lines);
+            };
             loop {
                 let first = rx.recv().await;
                 let Some(first) = first else { break };
-                batch.push(first);
+                take(&mut batch, first);
                 let deadline = tokio::time::Instant::now() + FLUSH_EVERY;
                 while batch.len() < BATCH {
                     tokio::select! {
-                        line = tokio::time::timeout_at(deadline, rx.recv()) => match line {
-                            Ok(Some(line)) => batch.push(line),
+                        lines = tokio::time::timeout_at(deadline, rx.recv()) => match lines {
+                            Ok(Some(lines)) => take(&mut batch, lines),
                             _ => break,
                         },
                         _ = writer_hurry.notified() => {
                             while batch.len() < BATCH {
                                 match rx.try_recv() {
-                                    Ok(line) => batch.push(line),
+                                    Ok(lines) => take(&mut batch, lines),
                                     Err(_) => break,
                                 }
                             }
@@ -57,13 +67,14 @@ impl LogSink {
                         }
                     }
                 }
-                if let Err(e) = writer_store.append_logs(&batch).await {
-                    tracing::error!("write {} log lines: {e:#}", batch.len());
+                let n = batch.len();
+                let lines = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                if let Err(e) = writer_store.append_logs(lines).await {
+                    tracing::error!("write {n} log lines: {e:#}");
                 }
                 // Counted even when the write failed: waiters must not hang on lost lines.
-                total += batch.len() as u64;
+                total += n as u64;
                 let _ = written_tx.send(total);
-                batch.clear();
             }
         });
         tokio::spawn(async move {
@@ -83,6 +94,7 @@ impl LogSink {
         });
         LogSink {
             tx,
+            queued,
             sent: Arc::new(AtomicU64::new(0)),
             written,
             hurry,
@@ -91,13 +103,20 @@ impl LogSink {
 
     /// Queues lines without waiting; drops them when the writer is far behind.
     pub fn send(&self, lines: Vec<LogLine>) {
-        for line in lines {
-            if self.tx.try_send(line).is_err() {
-                tracing::warn!("log backlog full; dropping log lines");
-                return;
-            }
-            self.sent.fetch_add(1, Ordering::Relaxed);
+        let n = lines.len();
+        if n == 0 {
+            return;
         }
+        if self.queued.fetch_add(n, Ordering::Relaxed) + n > BACKLOG {
+            self.queued.fetch_sub(n, Ordering::Relaxed);
+            tracing::warn!("log backlog full; dropping log lines");
+            return;
+        }
+        if self.tx.send(lines).is_err() {
+            self.queued.fetch_sub(n, Ordering::Relaxed);
+            return;
+        }
+        self.sent.fetch_add(n as u64, Ordering::Relaxed);
     }
 
     /// Waits (at most two seconds) until every line queued so far is written, so a log

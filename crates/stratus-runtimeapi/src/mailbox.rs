@@ -13,8 +13,9 @@ pub struct Event {
     pub request_id: String,
     /// The event body.
     pub body: Bytes,
-    /// Headers sent with the event (`X-Cff-Request-Id` is added by the server).
-    pub headers: Vec<(&'static str, String)>,
+    /// Headers sent with the event (`X-Cff-Request-Id` is added by the server). Names
+    /// and values are already parsed so that the server copies them without checks.
+    pub headers: Vec<(http::HeaderName, http::HeaderValue)>,
 }
 
 /// What the instance reported for a request.

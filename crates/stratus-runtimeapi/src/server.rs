@@ -2,7 +2,7 @@
 
 use crate::mailbox::{Mailbox, Outcome};
 use bytes::Bytes;
-use http::{Method, Request, Response, StatusCode};
+use http::{HeaderName, HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
@@ -13,6 +13,8 @@ use tokio::net::TcpListener;
 
 /// How long a poll for the next event waits before answering 204.
 const POLL_WAIT: Duration = Duration::from_secs(30);
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-cff-request-id");
 
 /// Serves the runtime API on `listener` until the returned task is aborted.
 pub fn serve(listener: TcpListener, mailbox: Arc<Mailbox>) -> tokio::task::JoinHandle<()> {
@@ -49,20 +51,24 @@ async fn handle(
     req: Request<Incoming>,
     mailbox: Arc<Mailbox>,
 ) -> Result<Reply, std::convert::Infallible> {
-    let path = req.uri().path().to_string();
-    let method = req.method().clone();
+    let (parts, body) = req.into_parts();
+    let path = parts.uri.path();
+    let method = &parts.method;
     if method == Method::GET && path == "/v1/runtime/invocation/request" {
         return Ok(match mailbox.next(POLL_WAIT).await {
             Some(event) => {
-                let mut builder = Response::builder()
-                    .status(StatusCode::OK)
-                    .header("X-Cff-Request-Id", &event.request_id);
-                for (name, value) in &event.headers {
-                    builder = builder.header(*name, value);
+                // The request id comes first, then the event's headers, as before.
+                let Ok(id) = HeaderValue::from_str(&event.request_id) else {
+                    return Ok(reply(StatusCode::INTERNAL_SERVER_ERROR, "bad event header"));
+                };
+                let mut resp = Response::new(Full::new(event.body));
+                let h = resp.headers_mut();
+                h.reserve(event.headers.len() + 1);
+                h.insert(REQUEST_ID, id);
+                for (name, value) in event.headers {
+                    h.append(name, value);
                 }
-                builder.body(Full::new(event.body)).unwrap_or_else(|_| {
-                    reply(StatusCode::INTERNAL_SERVER_ERROR, "bad event header")
-                })
+                resp
             }
             None => reply(StatusCode::NO_CONTENT, ""),
         });
@@ -71,7 +77,7 @@ async fn handle(
         return Ok(reply(StatusCode::NOT_FOUND, "unknown runtime API path"));
     }
     let limit = mailbox.max_result;
-    let read = Limited::new(req.into_body(), limit).collect().await;
+    let read = Limited::new(body, limit).collect().await;
     if path == "/v1/runtime/init/error" {
         let body = read.map(|b| b.to_bytes()).unwrap_or_default();
         mailbox.init_failed(body);
@@ -130,7 +136,10 @@ mod tests {
         let result = mailbox.submit(Event {
             request_id: "r1".into(),
             body: Bytes::from_static(b"{\"a\":1}"),
-            headers: vec![("X-CFF-Invoke-Type", "sync".into())],
+            headers: vec![(
+                HeaderName::from_static("x-cff-invoke-type"),
+                HeaderValue::from_static("sync"),
+            )],
         });
         let got = http(
             addr,

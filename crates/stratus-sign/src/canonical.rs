@@ -2,7 +2,7 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::encoding::{decode_lossy, encode_component};
+use crate::encoding::{decode_lossy, decode_lossy_cow, encode_component, encode_path_into};
 use crate::{RawRequest, SignError, CONTENT_SHA256_HEADER, EMPTY_SHA256};
 
 /// Canonical form of a raw request path.
@@ -18,18 +18,18 @@ use crate::{RawRequest, SignError, CONTENT_SHA256_HEADER, EMPTY_SHA256};
 /// assert_eq!(stratus_sign::canonical_uri("/f/urn:a%3Ab"), "/f/urn%3Aa%3Ab/");
 /// ```
 pub fn canonical_uri(raw_path: &str) -> String {
-    let decoded = decode_lossy(raw_path);
-    let mut out = String::with_capacity(decoded.len() + 1);
-    for (i, segment) in decoded.split('/').enumerate() {
-        if i > 0 {
-            out.push('/');
-        }
-        out.push_str(&encode_component(segment));
-    }
-    if !out.ends_with('/') {
+    let mut out = String::with_capacity(raw_path.len() + 8);
+    push_canonical_uri(&mut out, raw_path);
+    out
+}
+
+/// Appends [`canonical_uri`] of `raw_path` to `out`.
+fn push_canonical_uri(out: &mut String, raw_path: &str) {
+    let start = out.len();
+    encode_path_into(out, &decode_lossy_cow(raw_path));
+    if !out[start..].ends_with('/') {
         out.push('/');
     }
-    out
 }
 
 /// Canonical form of a raw query string (without the leading `?`).
@@ -76,6 +76,21 @@ pub fn canonical_query(raw_query: Option<&str>) -> String {
 /// Each occurrence is trimmed of leading and trailing whitespace; when the header occurs more
 /// than once, the trimmed values are joined with `,` in the order received (the HTTP rule for
 /// combining repeated fields, also what SigV4 does). `None` when the header is absent.
+/// Appends [`header_value`] of `name` to `out`; false (and nothing appended) when absent.
+fn push_header_value(out: &mut String, headers: &[(&str, &str)], name: &str) -> bool {
+    let mut found = false;
+    for (n, v) in headers {
+        if n.eq_ignore_ascii_case(name) {
+            if found {
+                out.push(',');
+            }
+            out.push_str(v.trim());
+            found = true;
+        }
+    }
+    found
+}
+
 pub(crate) fn header_value(headers: &[(&str, &str)], name: &str) -> Option<String> {
     let mut found: Option<String> = None;
     for (n, v) in headers {
@@ -143,23 +158,34 @@ pub(crate) fn build_canonical_request(
     signed_headers: &[String],
     payload_hash: &str,
 ) -> Result<String, SignError> {
-    let mut out = String::new();
-    out.push_str(&req.method.to_ascii_uppercase());
+    // Built in one buffer: this runs for every signed request.
+    let mut out = String::with_capacity(256 + req.path.len() + payload_hash.len());
+    out.push_str(req.method);
+    out.make_ascii_uppercase();
     out.push('\n');
-    out.push_str(&canonical_uri(req.path));
+    push_canonical_uri(&mut out, req.path);
     out.push('\n');
-    out.push_str(&canonical_query(req.query));
+    if req.query.is_some() {
+        out.push_str(&canonical_query(req.query));
+    }
     out.push('\n');
     for name in signed_headers {
-        let value = header_value(req.headers, name)
-            .ok_or_else(|| SignError::MissingSignedHeader(name.clone()))?;
-        out.push_str(&name.to_ascii_lowercase());
+        let start = out.len();
+        out.push_str(name);
+        out[start..].make_ascii_lowercase();
         out.push(':');
-        out.push_str(&value);
+        if !push_header_value(&mut out, req.headers, name) {
+            return Err(SignError::MissingSignedHeader(name.clone()));
+        }
         out.push('\n');
     }
     out.push('\n');
-    out.push_str(&signed_headers.join(";"));
+    for (i, name) in signed_headers.iter().enumerate() {
+        if i > 0 {
+            out.push(';');
+        }
+        out.push_str(name);
+    }
     out.push('\n');
     out.push_str(payload_hash);
     Ok(out)

@@ -9,6 +9,17 @@ const NOT_UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'.')
     .remove(b'~');
 
+/// [`NOT_UNRESERVED`] without `/`: encoding a path with it equals encoding each segment.
+const NOT_UNRESERVED_OR_SLASH: &AsciiSet = &NOT_UNRESERVED.remove(b'/');
+
+/// Appends `path` to `out`, every `/`-separated segment encoded with [`encode_component`]
+/// and the `/` kept (one pass, no string per segment).
+pub(crate) fn encode_path_into(out: &mut String, path: &str) {
+    for chunk in utf8_percent_encode(path, NOT_UNRESERVED_OR_SLASH) {
+        out.push_str(chunk);
+    }
+}
+
 /// Percent-encode `s` the way the canonical request needs it.
 ///
 /// The RFC 3986 unreserved characters `A-Z a-z 0-9 - _ . ~` are kept; every other byte of the
@@ -31,7 +42,17 @@ pub fn encode_component(s: &str) -> String {
 /// untouched), `+` is *not* turned into a space, and bytes that do not form valid UTF-8 after
 /// decoding are replaced with U+FFFD, like Python's `urllib.parse.unquote` does.
 pub(crate) fn decode_lossy(s: &str) -> String {
-    percent_decode_str(s).decode_utf8_lossy().into_owned()
+    decode_lossy_cow(s).into_owned()
+}
+
+/// [`decode_lossy`], borrowing `s` when there is nothing to decode.
+pub(crate) fn decode_lossy_cow(s: &str) -> std::borrow::Cow<'_, str> {
+    // Without a `%` the decoded bytes are `s` itself (already UTF-8); `contains` is a
+    // memchr, the decoder goes byte by byte.
+    if !s.contains('%') {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    percent_decode_str(s).decode_utf8_lossy()
 }
 
 #[cfg(test)]
@@ -47,6 +68,16 @@ mod tests {
         );
         assert_eq!(encode_component("é"), "%C3%A9");
         assert_eq!(encode_component(""), "");
+    }
+
+    #[test]
+    fn path_encoding_matches_segments() {
+        for path in ["", "/", "/a b/c:d/", "//x//", "/ä/%/~"] {
+            let mut out = String::new();
+            encode_path_into(&mut out, path);
+            let by_segment: Vec<String> = path.split('/').map(encode_component).collect();
+            assert_eq!(out, by_segment.join("/"), "{path:?}");
+        }
     }
 
     #[test]

@@ -40,7 +40,7 @@ mod signer;
 pub use authorization::{parse_authorization, Authorization};
 pub use canonical::{canonical_query, canonical_request, canonical_uri};
 pub use encoding::encode_component;
-pub use signer::{parse_sdk_date, sign, signature, string_to_sign, verify};
+pub use signer::{parse_sdk_date, sign, signature, string_to_sign, verify, verify_with, VerifyKey};
 
 /// Name of the signing algorithm, the first word of the `Authorization` header value.
 pub const ALGORITHM: &str = "SDK-HMAC-SHA256";

@@ -127,6 +127,26 @@ impl SqliteStore {
     }
 }
 
+/// `INSERT INTO logs` statements for 64, 32, …, 1 rows: a batch of n lines takes
+/// n / 64 + at most 6 statements, and the 7 texts stay in the statement cache.
+/// `OR ROLLBACK`: a multi-row statement that may abort half-way needs a statement
+/// journal (a temporary file, written page by page); a failure ends the whole batch's
+/// transaction anyway, as it did with one row per statement.
+static LOG_INSERTS: std::sync::LazyLock<Vec<(usize, String)>> = std::sync::LazyLock::new(|| {
+    [64, 32, 16, 8, 4, 2, 1]
+        .into_iter()
+        .map(|k| {
+            let rows = vec!["(?, ?, ?, ?, ?, ?, ?, ?)"; k].join(", ");
+            (
+                k,
+                format!(
+                    "INSERT OR ROLLBACK INTO logs (project_id, package, function, version, request_id, time_ms, level, text) VALUES {rows}"
+                ),
+            )
+        })
+        .collect()
+});
+
 fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let has_ledger: bool = tx.query_row(
@@ -514,33 +534,37 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn append_logs(&self, lines: &[LogLine]) -> StoreResult<()> {
+    async fn append_logs(&self, lines: Vec<LogLine>) -> StoreResult<()> {
         if lines.is_empty() {
             return Ok(());
         }
-        let lines = lines.to_vec();
         self.run(move |c| {
             let tx = c.transaction().map_err(internal)?;
-            {
-                let mut stmt = tx
-                    .prepare_cached(
-                        "INSERT INTO logs (project_id, package, function, version, request_id, time_ms, level, text) \
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                    )
-                    .map_err(internal)?;
-                for l in &lines {
-                    stmt.execute(params![
-                        l.project_id,
-                        l.package,
-                        l.function,
-                        l.version,
-                        l.request_id,
-                        l.time_ms,
-                        l.level,
-                        l.text
-                    ])
-                    .map_err(internal)?;
+            let mut rest = &lines[..];
+            while !rest.is_empty() {
+                // Several rows per statement: AUTOINCREMENT updates sqlite_sequence once
+                // per statement, and the statement's setup and halt are paid once.
+                let (k, sql) = LOG_INSERTS
+                    .iter()
+                    .find(|(k, _)| *k <= rest.len())
+                    .expect("a statement for one row exists");
+                let (chunk, tail) = rest.split_at(*k);
+                let mut stmt = tx.prepare_cached(sql).map_err(internal)?;
+                let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(8 * k);
+                for l in chunk {
+                    values.extend_from_slice(&[
+                        &l.project_id,
+                        &l.package,
+                        &l.function,
+                        &l.version,
+                        &l.request_id,
+                        &l.time_ms,
+                        &l.level,
+                        &l.text,
+                    ]);
                 }
+                stmt.execute(values.as_slice()).map_err(internal)?;
+                rest = tail;
             }
             tx.commit().map_err(internal)
         })

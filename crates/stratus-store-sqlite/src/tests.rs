@@ -235,6 +235,42 @@ async fn reopening_keeps_data_and_migrations_are_idempotent() {
 }
 
 #[tokio::test]
+async fn logs_many_rows_keep_their_order() {
+    // 103 = 64 + 32 + 4 + 2 + 1: every multi-row statement size but 16 and 8.
+    let (_dir, store) = open().await;
+    let lines: Vec<LogLine> = (0..103)
+        .map(|i| LogLine {
+            project_id: "p1".into(),
+            package: "default".into(),
+            function: "many".into(),
+            version: "latest".into(),
+            request_id: format!("r{}", i % 7),
+            time_ms: 1000 + i,
+            level: if i % 2 == 0 { "INFO" } else { "WARN" }.into(),
+            text: format!("line {i}"),
+        })
+        .collect();
+    store.append_logs(lines.clone()).await.unwrap();
+    store.append_logs(lines[..9].to_vec()).await.unwrap();
+    let got = store
+        .query_logs(&LogQuery {
+            project_id: "p1".into(),
+            package: "default".into(),
+            function: "many".into(),
+            limit: 1000,
+            ..LogQuery::default()
+        })
+        .await
+        .unwrap();
+    let want: Vec<&LogLine> = lines.iter().chain(&lines[..9]).collect();
+    assert_eq!(got.len(), want.len());
+    for (g, w) in got.iter().zip(&want) {
+        assert_eq!(&g.line, *w);
+    }
+    assert!(got.windows(2).all(|p| p[0].seq < p[1].seq));
+}
+
+#[tokio::test]
 async fn logs_append_query_prune() {
     let (_dir, store) = open().await;
     let line = |rid: &str, t: i64, text: &str| LogLine {
@@ -248,7 +284,7 @@ async fn logs_append_query_prune() {
         text: text.into(),
     };
     store
-        .append_logs(&[
+        .append_logs(vec![
             line("r1", 10, "one"),
             line("r1", 20, "two"),
             line("r2", 30, "three"),
@@ -310,7 +346,7 @@ async fn logs_cap_keeps_the_newest_per_function() {
     };
     let mut lines: Vec<LogLine> = (0..10).map(|t| line("noisy", t)).collect();
     lines.extend((0..2).map(|t| line("quiet", t)));
-    store.append_logs(&lines).await.unwrap();
+    store.append_logs(lines).await.unwrap();
     assert_eq!(store.cap_logs(3).await.unwrap(), 7);
     let query = |function: &str| LogQuery {
         project_id: "p1".into(),

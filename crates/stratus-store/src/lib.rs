@@ -97,7 +97,7 @@ pub trait Store: TestEventStore + DependencyStore + Send + Sync + 'static {
     async fn referenced_blobs(&self) -> StoreResult<Vec<String>>;
 
     /// Appends log lines (one transaction per batch).
-    async fn append_logs(&self, lines: &[LogLine]) -> StoreResult<()>;
+    async fn append_logs(&self, lines: Vec<LogLine>) -> StoreResult<()>;
     /// Reads log lines in order of arrival.
     async fn query_logs(&self, query: &LogQuery) -> StoreResult<Vec<StoredLogLine>>;
     /// Deletes log lines older than the given Unix time in milliseconds.
