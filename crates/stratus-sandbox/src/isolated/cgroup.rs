@@ -304,6 +304,7 @@ pub fn available() -> Result<(), String> {
         std::fs::create_dir_all(&dir)
             .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     }
+    swap_files();
     let v2: Vec<&str> = CONTROLLERS
         .iter()
         .zip(&l.limits)
@@ -437,6 +438,26 @@ pub fn remove_stale() {
     }
 }
 
+/// Which optional swap files the memory controller offers (read once, from the parent).
+struct SwapFiles {
+    v2_swap_max: bool,
+    v1_memsw: bool,
+    v1_swappiness: bool,
+}
+
+fn swap_files() -> &'static SwapFiles {
+    static FILES: std::sync::OnceLock<SwapFiles> = std::sync::OnceLock::new();
+    FILES.get_or_init(|| {
+        let parent = layout().ok().map(|l| l.limits[0].parent());
+        let has = |f: &str| parent.as_ref().is_some_and(|p| p.join(f).exists());
+        SwapFiles {
+            v2_swap_max: has("memory.swap.max"),
+            v1_memsw: has("memory.memsw.limit_in_bytes"),
+            v1_swappiness: has("memory.swappiness"),
+        }
+    })
+}
+
 impl Cgroup {
     /// Creates the cgroups of instance `id` with its limits.
     pub fn create(id: u64, memory_mb: u32, pids: u64, cpu_millis: u32) -> std::io::Result<Cgroup> {
@@ -454,17 +475,27 @@ impl Cgroup {
             dirs,
         };
         let bytes = u64::from(memory_mb) * 1024 * 1024;
+        // Only files known to exist are written: this runs while an instance's child
+        // shares this thread's memory (and errno) before exec, so it must not fail
+        // in normal operation.
+        let swap = swap_files();
         if cg.memory_v2 {
             write(&cg.memory.join("memory.max"), &bytes.to_string())?;
             // Missing without swap accounting; the limit above still holds.
-            let _ = std::fs::write(cg.memory.join("memory.swap.max"), "0");
+            if swap.v2_swap_max {
+                let _ = std::fs::write(cg.memory.join("memory.swap.max"), "0");
+            }
         } else {
             write(&cg.memory.join("memory.limit_in_bytes"), &bytes.to_string())?;
-            let _ = std::fs::write(
-                cg.memory.join("memory.memsw.limit_in_bytes"),
-                bytes.to_string(),
-            );
-            let _ = std::fs::write(cg.memory.join("memory.swappiness"), "0");
+            if swap.v1_memsw {
+                let _ = std::fs::write(
+                    cg.memory.join("memory.memsw.limit_in_bytes"),
+                    bytes.to_string(),
+                );
+            }
+            if swap.v1_swappiness {
+                let _ = std::fs::write(cg.memory.join("memory.swappiness"), "0");
+            }
         }
         write(&at(&l.limits[1]).join("pids.max"), &pids.to_string())?;
         // Millicores map directly to v1 shares (1024 a core); v2 takes the equivalent weight.
