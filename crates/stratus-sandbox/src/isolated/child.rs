@@ -1,5 +1,5 @@
 //! What the cloned child does before `execve`: mounts, pivot_root, identity, limits.
-//! Runs between clone and exec in a copy of a multi-threaded process, so it only makes
+//! Runs between clone and exec in (a copy of, or as root sharing) the memory of a multi-threaded process, so it only makes
 //! raw syscalls on data prepared by the parent; it never allocates.
 
 use std::ffi::CString;
@@ -87,8 +87,9 @@ unsafe fn wait_for_parent(plan: &Plan) {
 
 /// The child's entry point (called by `clone`).
 pub extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
-    // SAFETY: `arg` points at the parent's Plan, copied into this process by clone (no
-    // CLONE_VM), and stays valid until exec; only raw syscalls follow.
+    // SAFETY: `arg` points at the parent's Plan, shared with the parent (CLONE_VM, as
+    // root) or copied into this process (user-namespace mode); the parent keeps it
+    // valid until exec. Only raw syscalls follow.
     unsafe {
         let plan = &*(arg as *const Plan);
         // In a user namespace nothing works before the parent has written our id maps.
