@@ -1,6 +1,7 @@
 //! What the cloned child does before `execve`: mounts, pivot_root, identity, limits.
-//! Runs between clone and exec in (a copy of, or as root sharing) the memory of a multi-threaded process, so it only makes
-//! raw syscalls on data prepared by the parent; it never allocates.
+//! Runs between clone and exec in the memory of a multi-threaded process (shared as
+//! root, a copy in user-namespace mode), so it only makes raw syscalls on data prepared
+//! by the parent; it never allocates.
 
 use std::ffi::CString;
 
