@@ -609,6 +609,7 @@ pub(crate) async fn specialise<F: FnOnce(u64) + Send + 'static>(
         limits,
     };
     let handle = instance.handle.clone();
+    let t0 = std::time::Instant::now();
     let bound = tokio::task::spawn_blocking(move || handle.specialise(&to))
         .await
         .map_err(|e| std::io::Error::other(e.to_string()))
@@ -678,6 +679,7 @@ pub(crate) async fn specialise<F: FnOnce(u64) + Send + 'static>(
         _ = instance.died() => None,
         _ = tokio::time::sleep(deadline) => Some(Readiness::Starting),
     };
+    tracing::debug!("specialised {} in {:?}", instance.id, t0.elapsed());
     Specialised::Done(finish(instance, outcome, deadline).await)
 }
 

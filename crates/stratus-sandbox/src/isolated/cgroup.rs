@@ -268,6 +268,9 @@ pub struct Cgroup {
     /// Directory of the memory controller.
     memory: PathBuf,
     memory_v2: bool,
+    /// Directory of the cpu controller (the memory one on a pure v2 host).
+    cpu: PathBuf,
+    cpu_v2: bool,
     freezer: Option<(PathBuf, bool)>,
     /// The peak-memory file, opened at its first read: every invocation reads it, and
     /// one pread costs a fifth of an open, read and close.
@@ -474,6 +477,8 @@ impl Cgroup {
         let cg = Cgroup {
             memory: at(&l.limits[0]),
             memory_v2: l.limits[0].is_v2(),
+            cpu: at(&l.limits[2]),
+            cpu_v2: l.limits[2].is_v2(),
             freezer: l.freezer.as_ref().map(|p| (at(p), p.is_v2())),
             dirs,
             peak_file: Default::default(),
@@ -527,17 +532,53 @@ impl Cgroup {
     /// function's size) and restarts the peak counter.
     pub fn set_limits(&self, memory_mb: u32, cpu_millis: u32) -> std::io::Result<()> {
         let bytes = (u64::from(memory_mb) * 1024 * 1024).to_string();
-        let mem = self.memory.join("memory.limit_in_bytes");
-        let memsw = self.memory.join("memory.memsw.limit_in_bytes");
-        // memsw may never be below the memory limit: raise it first, lower it last.
-        let _ = std::fs::write(&memsw, &bytes);
-        write(&mem, &bytes)?;
-        let _ = std::fs::write(&memsw, &bytes);
-        let _ = std::fs::write(self.memory.join("memory.max_usage_in_bytes"), "0");
-        write(
-            &self.dirs[2].join("cpu.shares"),
-            &cpu_millis.max(2).to_string(),
-        )
+        if self.memory_v2 {
+            write(&self.memory.join("memory.max"), &bytes)?;
+            // Since Linux 6.12 a write to memory.peak restarts the peak seen through that
+            // open file; on older kernels the peak keeps the pre-start use (a few MB).
+            if let Some(f) = self.peak_handle() {
+                use std::os::unix::fs::FileExt;
+                let _ = f.write_at(b"reset", 0);
+            }
+        } else {
+            let mem = self.memory.join("memory.limit_in_bytes");
+            let memsw = self.memory.join("memory.memsw.limit_in_bytes");
+            // memsw may never be below the memory limit: raise it first, lower it last.
+            let _ = std::fs::write(&memsw, &bytes);
+            write(&mem, &bytes)?;
+            let _ = std::fs::write(&memsw, &bytes);
+            let _ = std::fs::write(self.memory.join("memory.max_usage_in_bytes"), "0");
+        }
+        let shares = u64::from(cpu_millis.max(2));
+        if self.cpu_v2 {
+            write(
+                &self.cpu.join("cpu.weight"),
+                &shares_to_weight(shares).to_string(),
+            )
+        } else {
+            write(&self.cpu.join("cpu.shares"), &shares.to_string())
+        }
+    }
+
+    /// The peak-memory file, opened once; read-write where the kernel allows it, so
+    /// that `set_limits` can restart the peak through the same open file.
+    fn peak_handle(&self) -> Option<&std::fs::File> {
+        self.peak_file
+            .get_or_init(|| {
+                let name = if self.memory_v2 {
+                    "memory.peak"
+                } else {
+                    "memory.max_usage_in_bytes"
+                };
+                let path = self.memory.join(name);
+                std::fs::OpenOptions::new()
+                    .read(true)
+                    .write(self.memory_v2)
+                    .open(&path)
+                    .or_else(|_| std::fs::File::open(&path))
+                    .ok()
+            })
+            .as_ref()
     }
 
     /// Current memory use, bytes.
@@ -552,15 +593,7 @@ impl Cgroup {
     /// Peak memory use, bytes (v2 kernels before 5.19 have no `memory.peak`: then the
     /// current use, which the caller's sampling turns into a peak).
     pub fn peak(&self) -> Option<u64> {
-        let file = self.peak_file.get_or_init(|| {
-            let name = if self.memory_v2 {
-                "memory.peak"
-            } else {
-                "memory.max_usage_in_bytes"
-            };
-            std::fs::File::open(self.memory.join(name)).ok()
-        });
-        match file {
+        match self.peak_handle() {
             Some(f) => {
                 use std::os::unix::fs::FileExt;
                 // Reading a cgroup file again from offset 0 gives its current value.

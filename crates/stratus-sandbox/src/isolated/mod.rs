@@ -810,8 +810,16 @@ impl InstanceHandle for IsolatedHandle {
                 ))
             }
         };
+        let t0 = std::time::Instant::now();
         cg.set_limits(to.limits.memory_mb, to.limits.cpu_millis)?;
-        inject::code_and_tmp(self.pid, &to.code_dir, to.limits.tmp_mb)
+        let t1 = std::time::Instant::now();
+        inject::code_and_tmp(self.pid, &to.code_dir, to.limits.tmp_mb)?;
+        tracing::debug!(
+            "isolated specialise: limits {:?}, code and /tmp {:?}",
+            t1 - t0,
+            t1.elapsed()
+        );
+        Ok(())
     }
 }
 
