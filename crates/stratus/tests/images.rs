@@ -15,11 +15,12 @@ use stratus_client::{Client, ClientError, InvokeOptions};
 const BUSYBOX: &str = "/bin/busybox";
 
 /// The image's server: `nc -ll -e` runs this once per connection. It answers `/init`
-/// (counted in /tmp) and `/invoke` (echoes the event, the context headers and what the
-/// instance sees), and fails on an event holding "fail".
+/// (counted in /tmp, its context headers kept there) and `/invoke` (echoes the event,
+/// the context headers, those /init got and what the instance sees), and fails on an
+/// event holding "fail".
 const HANDLER: &str = r#"#!/bin/sh
 read -r method path proto
-len=0; rid=""; mem=""; fname=""; tmo=""
+len=0; rid=""; mem=""; fname=""; tmo=""; fver=""; proj=""; itype=""; dl=""
 while read -r line; do
   line=$(printf '%s' "$line" | tr -d '\r')
   [ -z "$line" ] && break
@@ -31,6 +32,10 @@ while read -r line; do
     x-cff-memory) mem=$value ;;
     x-cff-func-name) fname=$value ;;
     x-cff-timeout) tmo=$value ;;
+    x-cff-func-version) fver=$value ;;
+    x-cff-project-id) proj=$value ;;
+    x-cff-invoke-type) itype=$value ;;
+    x-cff-deadline-ms) dl=$value ;;
   esac
 done
 body=""
@@ -42,6 +47,8 @@ case "$path" in
   /init)
     if [ -n "$FAIL_INIT" ]; then reply "503 Service Unavailable" "not today"; exit 0; fi
     echo init >> /tmp/inits
+    printf 'id=%s mem=%s func=%s timeout=%s version=%s project=%s type=%s deadline=%s' \
+      "$rid" "$mem" "$fname" "$tmo" "$fver" "$proj" "$itype" "$dl" > /tmp/init-ctx
     reply "200 OK" "init done"
     ;;
   /invoke)
@@ -56,8 +63,9 @@ case "$path" in
     if touch /tmp/written 2>/dev/null; then tmpw=yes; else tmpw=no; fi
     inits=$(cat /tmp/inits 2>/dev/null | wc -l)
     hosts=$(grep -c localhost /etc/hosts)
-    resp=$(printf '{"event":%s,"request_id":"%s","memory":"%s","func":"%s","timeout":"%s","uid":"%s","gid":"%s","cwd":"%s","greeting":"%s","image_env":"%s","root_writable":"%s","bin_writable":"%s","tmp_writable":"%s","inits":%s,"hosts":%s}' \
-      "$body" "$rid" "$mem" "$fname" "$tmo" "$(id -u)" "$(id -g)" "$(pwd)" "$GREETING" "$FROM_IMAGE" "$rootw" "$binw" "$tmpw" "$inits" "$hosts")
+    ictx=$(cat /tmp/init-ctx 2>/dev/null)
+    resp=$(printf '{"event":%s,"request_id":"%s","memory":"%s","func":"%s","timeout":"%s","uid":"%s","gid":"%s","cwd":"%s","greeting":"%s","image_env":"%s","root_writable":"%s","bin_writable":"%s","tmp_writable":"%s","inits":%s,"hosts":%s,"init_ctx":"%s"}' \
+      "$body" "$rid" "$mem" "$fname" "$tmo" "$(id -u)" "$(id -g)" "$(pwd)" "$GREETING" "$FROM_IMAGE" "$rootw" "$binw" "$tmpw" "$inits" "$hosts" "$ictx")
     reply "200 OK" "$resp"
     ;;
   *) reply "404 Not Found" "no such path" ;;
@@ -262,6 +270,23 @@ fn image_from_layout_gets_event_context_and_sandbox() {
     assert_eq!(v["bin_writable"], "no", "{v}");
     assert_eq!(v["tmp_writable"], "yes", "{v}");
     assert_eq!(v["inits"], 1, "POST /init runs once before the first event");
+    // /init got the context headers too, with the id of the request that started it.
+    let ictx = v["init_ctx"].as_str().unwrap();
+    let want = format!(
+        "id={} mem=128 func=echo-image timeout=10 version=latest project={} type= deadline=",
+        v["request_id"].as_str().unwrap(),
+        s.credentials().project_id
+    );
+    assert!(ictx.starts_with(&want), "{ictx} does not start with {want}");
+    let deadline: i64 = ictx.rsplit('=').next().unwrap().parse().unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    assert!(
+        deadline > now - 60_000 && deadline < now + 60_000,
+        "X-Cff-Deadline-Ms at init: {ictx}"
+    );
     assert!(log.contains("image handling"), "{log}");
     assert!(
         v["hosts"].as_u64().unwrap() >= 1,
