@@ -537,8 +537,9 @@ impl Store for SqliteStore {
     async fn specs_with_extra(&self, key: &str) -> StoreResult<Vec<FunctionSpec>> {
         let key = key.to_string();
         self.run(move |c| {
-            // LIKE narrows the rows to parse; the parsed spec decides.
-            let pattern = format!("%\"{}\"%", key.replace(['%', '_', '\\'], ""));
+            // LIKE only narrows the rows to parse (its wildcards `_`, `%` in the key
+            // match more, never less); the parsed spec decides.
+            let pattern = format!("%\"{key}\"%");
             let mut stmt = c
                 .prepare("SELECT spec FROM function_versions WHERE spec LIKE ?1")
                 .map_err(internal)?;

@@ -137,16 +137,17 @@ pub struct ServeArgs {
     bucket_dir: Option<PathBuf>,
 }
 
-/// The registry credentials file, checked now so a broken one stops the start rather
-/// than every pull. Only the hosts are logged.
-fn registry_auth(flag: Option<&Path>, data_dir: &Path) -> anyhow::Result<Option<PathBuf>> {
+/// The registry credentials file. One that exists is checked now, so a broken file
+/// stops the start rather than every pull; only its hosts are logged. The default
+/// path is used even when it does not exist yet (it is read at each pull).
+fn registry_auth(flag: Option<&Path>, data_dir: &Path) -> anyhow::Result<PathBuf> {
     use std::os::unix::fs::PermissionsExt;
     let path = match flag {
         Some(p) => p.to_path_buf(),
         None => {
             let p = data_dir.join("registry-auth.json");
             if !p.exists() {
-                return Ok(None);
+                return Ok(p);
             }
             p
         }
@@ -165,7 +166,7 @@ fn registry_auth(flag: Option<&Path>, data_dir: &Path) -> anyhow::Result<Option<
         path.display(),
         auth.hosts().join(", ")
     );
-    Ok(Some(path))
+    Ok(path)
 }
 
 /// Which sandbox backend runs instances.
@@ -390,7 +391,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .filter(|h| !h.is_empty())
         .cloned()
         .collect();
-    config.image_registry_auth = registry_auth(args.registry_auth.as_deref(), &data_dir)?;
+    config.image_registry_auth = Some(registry_auth(args.registry_auth.as_deref(), &data_dir)?);
     let gateway_listener = tokio::net::TcpListener::bind(args.gateway_listen)
         .await
         .with_context(|| format!("listen on {} (--gateway-listen)", args.gateway_listen))?;
