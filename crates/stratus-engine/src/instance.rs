@@ -880,16 +880,19 @@ pub(crate) async fn start(
             ),
         };
         if up {
-            let started = chrono::Utc::now().timestamp_millis();
-            let init_headers = crate::invoke::init_headers(
-                &l.request_id,
-                started + deadline.as_millis() as i64,
-                l.version,
-                l.memory_mb,
-                l.project_id,
-                l.spec,
-                l.region,
-            );
+            // Only an image has a `POST /init` to send them with.
+            let init_headers = match &image {
+                Some(_) => crate::invoke::init_headers(
+                    &l.request_id,
+                    chrono::Utc::now().timestamp_millis() + deadline.as_millis() as i64,
+                    l.version,
+                    l.memory_mb,
+                    l.project_id,
+                    l.spec,
+                    l.region,
+                ),
+                None => Vec::new(),
+            };
             crate::bridge::spawn(
                 mode,
                 mailbox.clone(),
