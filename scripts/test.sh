@@ -12,6 +12,7 @@ command -v curl >/dev/null 2>&1 || need_apt+=(curl)
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
 command -v gcc >/dev/null 2>&1 || need_apt+=(gcc)
 for tool in skopeo umoci docker-registry slirp4netns; do command -v "$tool" >/dev/null 2>&1 || need_apt+=("$tool"); done
+command -v htpasswd >/dev/null 2>&1 || need_apt+=(apache2-utils)
 [ -x /bin/busybox ] || need_apt+=(busybox-static)
 if [ ${#need_apt[@]} -gt 0 ]; then
     echo "== installing ${need_apt[*]}"

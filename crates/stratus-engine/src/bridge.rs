@@ -92,11 +92,13 @@ pub async fn wait_for_port(
 }
 
 /// Runs the bridge until the mailbox closes. Call after `wait_for_port` succeeded.
+/// `init_headers` go with an image's `POST /init` (the context headers of an event).
 pub fn spawn(
     mode: Mode,
     mailbox: Arc<Mailbox>,
     handle: Arc<dyn InstanceHandle>,
     max_result: usize,
+    init_headers: Vec<(http::HeaderName, http::HeaderValue)>,
 ) {
     let conns = Arc::new(Connections {
         handle,
@@ -104,7 +106,7 @@ pub fn spawn(
     });
     tokio::spawn(async move {
         if mode == Mode::Image {
-            if let Err(why) = image_init(&conns).await {
+            if let Err(why) = image_init(&conns, init_headers).await {
                 mailbox.init_failed(Bytes::from(
                     serde_json::json!({"errorType": "InitializationFailed", "errorMessage": why})
                         .to_string(),
@@ -140,14 +142,21 @@ pub fn spawn(
 
 /// Calls the image's optional initializer, `POST /init`, once: a success, 404 or 405
 /// (no such endpoint) lets the instance take events; any other answer fails the start.
-async fn image_init(conns: &Connections) -> Result<(), String> {
+async fn image_init(
+    conns: &Connections,
+    headers: Vec<(http::HeaderName, http::HeaderValue)>,
+) -> Result<(), String> {
     let (mut s, _) = conns
         .take()
         .await
         .map_err(|e| format!("cannot reach the image's HTTP server on port 8000: {e}"))?;
-    let req = http::Request::post("/init")
+    let mut req = http::Request::post("/init")
         .header("host", "127.0.0.1:8000")
-        .header("content-type", "application/json")
+        .header("content-type", "application/json");
+    for (name, value) in headers {
+        req = req.header(name, value);
+    }
+    let req = req
         .body(Full::new(Bytes::from_static(b"{}")))
         .map_err(|e| e.to_string())?;
     let resp = s

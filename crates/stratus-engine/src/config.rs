@@ -48,6 +48,8 @@ pub struct EngineConfig {
     pub image_layout_roots: Vec<PathBuf>,
     /// Registries (`host[:port]`) pulled from over plain http besides loopback ones.
     pub image_insecure_registries: Vec<String>,
+    /// The docker-style registry credentials file, read at each pull.
+    pub image_registry_auth: Option<PathBuf>,
     /// Pre-started instances kept ready per language (Python, Node.js, custom); 0 disables.
     pub prewarm: usize,
 }
@@ -75,6 +77,7 @@ impl EngineConfig {
             gateway_url: "http://127.0.0.1:8081".to_string(),
             image_layout_roots: Vec::new(),
             image_insecure_registries: Vec::new(),
+            image_registry_auth: None,
             prewarm: 0,
             data_dir,
         }

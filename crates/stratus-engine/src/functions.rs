@@ -90,6 +90,8 @@ pub struct Functions {
     /// number of such writers. A failed write deletes its blob only when no other writer
     /// holds it and no function references it.
     pending_blobs: Arc<tokio::sync::Mutex<HashMap<String, usize>>>,
+    /// Wakes the image garbage collector (after deletes and updates).
+    image_gc: Arc<tokio::sync::Notify>,
 }
 
 fn now_rfc3339() -> String {
@@ -108,7 +110,24 @@ impl Functions {
             blobs,
             cache: Arc::new(RwLock::new(HashMap::new())),
             pending_blobs: Arc::new(tokio::sync::Mutex::new(HashMap::new())),
+            image_gc: Arc::new(tokio::sync::Notify::new()),
         }
+    }
+
+    /// What wakes the image garbage collector.
+    pub(crate) fn image_gc_signal(&self) -> Arc<tokio::sync::Notify> {
+        self.image_gc.clone()
+    }
+
+    /// Asks the image garbage collector to run (a configuration naming an image may be
+    /// gone).
+    pub(crate) fn poke_image_gc(&self) {
+        self.image_gc.notify_one();
+    }
+
+    /// Every stored configuration that names a container image.
+    pub(crate) async fn image_specs(&self) -> Result<Vec<FunctionSpec>, StoreError> {
+        self.store.specs_with_extra("custom_image").await
     }
 
     /// The region used in URNs.
@@ -299,7 +318,12 @@ impl Functions {
         for _ in 0..UPDATE_ATTEMPTS {
             let spec = self.reconfigured(&current.latest, &draft, dependencies.as_deref())?;
             match self.store.update_latest(key, &spec, current.revision).await {
-                Ok(rec) => return Ok(self.remember(rec)),
+                Ok(rec) => {
+                    if current.latest.extras.contains_key("custom_image") {
+                        self.poke_image_gc();
+                    }
+                    return Ok(self.remember(rec));
+                }
                 Err(StoreError::Stale { .. }) => current = self.reload(key).await?,
                 Err(StoreError::NotFound) => return Err(self.forget(key)),
                 Err(e) => return Err(e.into()),
@@ -448,6 +472,7 @@ impl Functions {
             .write()
             .unwrap_or_else(|p| p.into_inner())
             .remove(key);
+        self.poke_image_gc();
         Ok(())
     }
 

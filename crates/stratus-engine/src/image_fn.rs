@@ -4,13 +4,15 @@
 //! user, working directory and environment. The instance itself is an HTTP server on
 //! port 8000, driven by the bridge (`POST /init` once, `POST /invoke` per event).
 
+use crate::image_gc::{ImageLease, Key, Leases, ResolvedLog};
 use crate::instance::StartFailure;
 use crate::invoke::Cause;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
-use stratus_image::{ImageStore, Location, PreparedImage, PullOptions};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use stratus_image::{ImageStore, Location, PreparedImage, PullOptions, RegistryAuth};
 use stratus_types::{FunctionSpec, Invalid, RuntimeKind};
+use tokio::sync::Notify;
 
 /// Longest `command`, `args` and `working_dir` (guide 4.4: up to 5120 characters).
 const FIELD_MAX: usize = 5120;
@@ -191,7 +193,7 @@ fn check_reference(image: &str, layout_roots: &[PathBuf]) -> Result<(), Invalid>
 }
 
 /// What a cold start of an image function runs.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct ImageLaunch {
     /// The unpacked root file system (shared, mounted read-only).
     pub root: PathBuf,
@@ -202,6 +204,8 @@ pub(crate) struct ImageLaunch {
     pub gid: u32,
     /// The image's `Env`, as (name, value).
     pub env: Vec<(String, String)>,
+    /// Keeps the image from garbage collection while the instance lives.
+    pub lease: Option<ImageLease>,
 }
 
 /// The image store of a server and its pull settings.
@@ -210,18 +214,30 @@ pub(crate) struct Images {
     store: OnceLock<Result<Arc<ImageStore>, String>>,
     opts: PullOptions,
     layout_roots: Vec<PathBuf>,
+    /// The registry credentials file, read at each pull.
+    auth_file: Option<PathBuf>,
     /// (reference, function revision) → image: a tag is resolved once per function
     /// configuration, so later cold starts need no registry (guide 4.4).
-    resolved: Mutex<HashMap<(String, String), PreparedImage>>,
+    resolved: Mutex<HashMap<Key, PreparedImage>>,
+    /// The same, by digest and on disk, for garbage collection.
+    log: Mutex<ResolvedLog>,
+    leases: Arc<Leases>,
+    /// Shared by a cold start from pull to lease, exclusive for collection: an image is
+    /// never removed between being prepared and being leased or logged.
+    gate: RwLock<()>,
 }
 
 impl Images {
+    /// `signal` wakes the garbage collector (when an image's last instance ends).
     pub(crate) fn new(
         root: PathBuf,
         insecure_hosts: Vec<String>,
         layout_roots: Vec<PathBuf>,
+        auth_file: Option<PathBuf>,
+        signal: Arc<Notify>,
     ) -> Self {
         Images {
+            log: Mutex::new(ResolvedLog::load(root.join("resolved.json"))),
             root,
             store: OnceLock::new(),
             opts: PullOptions {
@@ -229,7 +245,53 @@ impl Images {
                 ..PullOptions::default()
             },
             layout_roots,
+            auth_file,
             resolved: Mutex::new(HashMap::new()),
+            leases: Leases::new(signal),
+            gate: RwLock::new(()),
+        }
+    }
+
+    /// The pull options with the current registry credentials (the file is read
+    /// again, so an operator can change it without a restart). A missing file means
+    /// none.
+    fn pull_options(&self) -> Result<PullOptions, String> {
+        let mut opts = self.opts.clone();
+        if let Some(path) = &self.auth_file {
+            if path.exists() {
+                opts.auth = RegistryAuth::load(path)?;
+            }
+        }
+        Ok(opts)
+    }
+
+    /// Removes the images that no key in `live` (and no instance) uses any more, and
+    /// the layers only they used. Blocking.
+    pub(crate) fn collect(&self, live: &HashSet<Key>) {
+        // A server that never ran an image has no store to open.
+        if !self.root.is_dir() {
+            return;
+        }
+        let Ok(store) = self.store() else { return };
+        let _gate = self.gate.write().unwrap_or_else(|p| p.into_inner());
+        let mut keep = self
+            .log
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(live);
+        keep.extend(self.leases.in_use());
+        self.lock()
+            .retain(|k, img| live.contains(k) || keep.contains(&img.digest));
+        match store.remove_unused(&keep) {
+            Ok(r) if !r.images.is_empty() || r.layers > 0 => tracing::info!(
+                "removed {} unused image(s) ({}) and {} layer(s) from {}",
+                r.images.len(),
+                r.images.join(", "),
+                r.layers,
+                self.root.display()
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!("image garbage collection in {}: {e}", self.root.display()),
         }
     }
 
@@ -243,12 +305,19 @@ impl Images {
             .clone()
     }
 
-    /// Pulls (or finds in the store) the image of a function; blocking.
-    fn prepare(&self, s: &Settings, revision: &str) -> Result<PreparedImage, StartFailure> {
+    /// Pulls (or finds in the store) the image of a function and leases it; blocking.
+    fn prepare(
+        &self,
+        s: &Settings,
+        revision: &str,
+    ) -> Result<(PreparedImage, ImageLease), StartFailure> {
+        let _gate = self.gate.read().unwrap_or_else(|p| p.into_inner());
         let key = (s.image.clone(), revision.to_string());
-        if let Some(img) = self.lock().get(&key) {
+        let known = self.lock().get(&key).cloned();
+        if let Some(img) = known {
             if img.rootfs.is_dir() {
-                return Ok(img.clone());
+                let lease = self.leases.take(&img.digest);
+                return Ok((img, lease));
             }
         }
         // The operator may have withdrawn a layout directory since the function was made.
@@ -261,18 +330,26 @@ impl Images {
             message: e,
             log: vec![],
         })?;
+        let opts = self
+            .pull_options()
+            .map_err(|e| pull_failure(&s.image, &e))?;
         let img = store
-            .prepare(&s.image, &self.opts)
+            .prepare(&s.image, &opts)
             .map_err(|e| pull_failure(&s.image, &e.to_string()))?;
+        let lease = self.leases.take(&img.digest);
+        self.log
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .record(&key, &img.digest);
         let mut map = self.lock();
         if map.len() >= RESOLVED_MAX {
             map.clear();
         }
         map.insert(key, img.clone());
-        Ok(img)
+        Ok((img, lease))
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), PreparedImage>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Key, PreparedImage>> {
         self.resolved.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
@@ -322,7 +399,7 @@ pub(crate) async fn launch(
     let revision = spec.last_modified.clone();
     let images = images.clone();
     let s = settings.clone();
-    let img = tokio::task::spawn_blocking(move || images.prepare(&s, &revision))
+    let (img, lease) = tokio::task::spawn_blocking(move || images.prepare(&s, &revision))
         .await
         .map_err(|e| pull_failure(&settings.image, &e.to_string()))??;
     tracing::debug!(
@@ -331,7 +408,9 @@ pub(crate) async fn launch(
         settings.image,
         img.digest
     );
-    plan(&settings, &img, mount_ids)
+    let mut launch = plan(&settings, &img, mount_ids)?;
+    launch.lease = Some(lease);
+    Ok(launch)
 }
 
 /// The command line, user, working directory and environment of an image, with the
@@ -416,6 +495,7 @@ fn plan(
         uid: s.uid.or(mount_ids.0).unwrap_or(DEFAULT_ID),
         gid: s.gid.or(mount_ids.1).unwrap_or(DEFAULT_ID),
         env,
+        lease: None,
     })
 }
 

@@ -48,6 +48,9 @@ pub(crate) enum Death {
 pub(crate) struct Launch<'a> {
     pub id: u64,
     pub project_id: &'a str,
+    pub region: &'a str,
+    /// The request that caused the start; a container image's `POST /init` carries it.
+    pub request_id: String,
     pub version: &'a str,
     pub spec: &'a FunctionSpec,
     pub memory_mb: u32,
@@ -781,7 +784,7 @@ pub(crate) async fn start(
         None => crate::mounts::MountConfig::default(),
     };
     // A container image brings its own root, command line, user and environment.
-    let image = if kind == RuntimeKind::CustomImage {
+    let mut image = if kind == RuntimeKind::CustomImage {
         let ids = (mount_cfg.uid, mount_cfg.gid);
         let planned = crate::image_fn::launch(l.images, l.spec, sandbox.name(), ids).await;
         Some(planned.inspect_err(|_| {
@@ -840,6 +843,12 @@ pub(crate) async fn start(
         },
     };
     let is_custom = kind == RuntimeKind::Custom;
+    // The image stays leased (safe from garbage collection) until the instance ended.
+    let lease = image.as_mut().and_then(|i| i.lease.take());
+    let on_death = move |id| {
+        drop(lease);
+        on_death(id);
+    };
     let (instance, go_port) = launch(
         sandbox.as_ref(),
         &spec,
@@ -873,11 +882,25 @@ pub(crate) async fn start(
             ),
         };
         if up {
+            // Only an image has a `POST /init` to send them with.
+            let init_headers = match &image {
+                Some(_) => crate::invoke::init_headers(
+                    &l.request_id,
+                    chrono::Utc::now().timestamp_millis() + deadline.as_millis() as i64,
+                    l.version,
+                    l.memory_mb,
+                    l.project_id,
+                    l.spec,
+                    l.region,
+                ),
+                None => Vec::new(),
+            };
             crate::bridge::spawn(
                 mode,
                 mailbox.clone(),
                 instance.handle.clone(),
                 mailbox.max_result,
+                init_headers,
             );
         } else if !instance.is_dead() {
             mailbox.init_failed(Bytes::from(

@@ -192,13 +192,21 @@ impl Invoker {
             network: config.network,
             ids: pools.id_source(),
         });
+        let images = Arc::new(crate::image_fn::Images::new(
+            config.data_dir.join("images"),
+            config.image_insecure_registries.clone(),
+            config.image_layout_roots.clone(),
+            config.image_registry_auth.clone(),
+            functions.image_gc_signal(),
+        ));
+        crate::image_gc::spawn_collector(
+            functions.clone(),
+            Arc::downgrade(&images),
+            functions.image_gc_signal(),
+        );
         let inner = Arc::new(Inner {
             pools,
-            images: Arc::new(crate::image_fn::Images::new(
-                config.data_dir.join("images"),
-                config.image_insecure_registries.clone(),
-                config.image_layout_roots.clone(),
-            )),
+            images,
             prewarm,
             config,
             functions,
@@ -349,7 +357,7 @@ impl Invoker {
                 break;
             }
             match self
-                .cold_start(record, version, spec.memory_size, &pool)
+                .cold_start(record, version, spec.memory_size, &pool, None)
                 .await
             {
                 Ok(i) => {
@@ -422,7 +430,10 @@ impl Invoker {
                         pool.start_failed();
                         return Ok(self.failed_start(record, version, memory_mb, &request_id, f));
                     }
-                    match self.cold_start(record, version, memory_mb, pool).await {
+                    match self
+                        .cold_start(record, version, memory_mb, pool, Some(&request_id))
+                        .await
+                    {
                         Ok(i) => {
                             pool.note_start(None);
                             startup_log = i.logs.startup_lines();
@@ -491,6 +502,7 @@ impl Invoker {
         version: &str,
         memory_mb: u32,
         pool: &Arc<PoolEntry>,
+        request_id: Option<&str>,
     ) -> Result<Arc<Instance>, StartFailure> {
         let inner = &self.inner;
         let dependencies: Vec<String> = record
@@ -520,6 +532,9 @@ impl Invoker {
         let launch = Launch {
             id,
             project_id: &record.project_id,
+            region: &inner.config.region,
+            // A start ahead of any request (reserved instances) gets an id of its own.
+            request_id: request_id.map_or_else(new_request_id, str::to_string),
             version,
             spec: &record.latest,
             memory_mb,
@@ -617,7 +632,8 @@ impl Invoker {
                 deadline_ms,
                 version,
                 memory_mb,
-                record,
+                &record.project_id,
+                spec,
                 &self.inner.config.region,
             ),
         };
@@ -858,12 +874,12 @@ fn event_headers(
     deadline_ms: i64,
     version: &str,
     memory_mb: u32,
-    record: &FunctionRecord,
+    project_id: &str,
+    spec: &FunctionSpec,
     region: &str,
 ) -> Vec<(HeaderName, HeaderValue)> {
     let text = |s: &str| HeaderValue::from_str(s).unwrap_or(HeaderValue::from_static(""));
     let empty = HeaderValue::from_static("");
-    let spec = &record.latest;
     let values: [HeaderValue; 16] = [
         HeaderValue::from_static(if invoke_type == InvokeType::Sync {
             "sync"
@@ -882,7 +898,7 @@ fn event_headers(
         HeaderValue::from(memory_mb),
         HeaderValue::from(spec.timeout),
         text(&spec.name),
-        text(&record.project_id),
+        text(project_id),
         text(&spec.package),
         text(region),
     ];
@@ -891,6 +907,36 @@ fn event_headers(
         .map(|(n, _)| n.clone())
         .zip(values)
         .collect()
+}
+
+/// The headers of a container image's `POST /init`: those of an event, less the
+/// invocation type (an instance serves both kinds), with the request id first. The
+/// deadline is the end of the start.
+pub(crate) fn init_headers(
+    request_id: &str,
+    deadline_ms: i64,
+    version: &str,
+    memory_mb: u32,
+    project_id: &str,
+    spec: &FunctionSpec,
+    region: &str,
+) -> Vec<(HeaderName, HeaderValue)> {
+    let id = HeaderValue::from_str(request_id).unwrap_or(HeaderValue::from_static(""));
+    let mut out = vec![(HeaderName::from_static("x-cff-request-id"), id)];
+    out.extend(
+        event_headers(
+            InvokeType::Sync,
+            deadline_ms,
+            version,
+            memory_mb,
+            project_id,
+            spec,
+            region,
+        )
+        .into_iter()
+        .filter(|(n, _)| n != "x-cff-invoke-type"),
+    );
+    out
 }
 
 /// `{:.3}` of a measured value, through integers: the float formatter's exact mode

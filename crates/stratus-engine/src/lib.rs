@@ -14,6 +14,7 @@ mod function_templates;
 mod functions;
 mod idle;
 mod image_fn;
+mod image_gc;
 mod instance;
 mod invoke;
 mod logs;

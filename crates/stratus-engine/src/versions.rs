@@ -226,6 +226,7 @@ impl Versions {
                 e => e.into(),
             })?;
         self.reload(&record).await?;
+        self.functions.poke_image_gc();
         Ok(())
     }
 

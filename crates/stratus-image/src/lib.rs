@@ -16,6 +16,9 @@
 //! <root>/tmp/                       work in progress, renamed into place when done
 //! ```
 //!
+//! Nothing is removed on its own: [`ImageStore::remove_unused`] removes the images a
+//! caller no longer wants and the layers only they used.
+//!
 //! # Layers are hostile input
 //!
 //! A layer is refused ([`ImageError::Corrupt`]) when an entry has an absolute path or
@@ -46,8 +49,10 @@
 
 #![warn(missing_docs)]
 
+mod auth;
 mod digest;
 mod fsutil;
+mod gc;
 mod merge;
 mod oci;
 mod reference;
@@ -60,12 +65,14 @@ use std::fs;
 use std::io::{self, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::auth::RegistryAuth;
 use crate::digest::{Digest, HashingReader};
+pub use crate::gc::Removed;
 use crate::oci::Compression;
 use crate::reference::Reference;
 use crate::source::{BlobSource, Resolved};
@@ -117,6 +124,9 @@ pub struct PullOptions {
     /// The most bytes the image's blobs (config and compressed layers) may add up to;
     /// its layers may unpack to at most [`UNPACKED_FACTOR`] times as much.
     pub max_bytes: u64,
+    /// Credentials for registries that need them (basic auth, or sent to the token
+    /// service of a bearer challenge).
+    pub auth: RegistryAuth,
 }
 
 impl Default for PullOptions {
@@ -124,6 +134,7 @@ impl Default for PullOptions {
         Self {
             insecure_hosts: Vec::new(),
             max_bytes: DEFAULT_MAX_BYTES,
+            auth: RegistryAuth::default(),
         }
     }
 }
@@ -210,6 +221,8 @@ impl Drop for TempDir {
 pub struct ImageStore {
     root: PathBuf,
     locks: Mutex<HashMap<String, Arc<Mutex<()>>>>,
+    /// Held shared by `prepare`, exclusively by `remove_unused`.
+    gc: RwLock<()>,
 }
 
 impl std::fmt::Debug for ImageStore {
@@ -247,6 +260,7 @@ impl ImageStore {
         Ok(Self {
             root: root.to_path_buf(),
             locks: Mutex::new(HashMap::new()),
+            gc: RwLock::new(()),
         })
     }
 
@@ -267,8 +281,9 @@ impl ImageStore {
     /// * `oci-archive:<file.tar>[:<tag>]`: a tar of an OCI layout, read in place.
     /// * `host[:port]/repo[:tag|@sha256:...]` (optionally prefixed `docker://`): pulled
     ///   over the OCI distribution API, over http for loopback hosts and
-    ///   [`PullOptions::insecure_hosts`], https otherwise; anonymous or with the
-    ///   Bearer token the registry's challenge hands out. A name without a registry
+    ///   [`PullOptions::insecure_hosts`], https otherwise; anonymous, or answering the
+    ///   registry's challenge with [`PullOptions::auth`] (basic) or a Bearer token
+    ///   (fetched with those credentials when there are some). A name without a registry
     ///   host (`busybox`, `team/app`) means Docker Hub. Without tag or digest, `latest`.
     ///
     /// Docker v2 schema 2 and OCI manifests are read; a manifest list or index picks the
@@ -282,6 +297,7 @@ impl ImageStore {
         reference: &str,
         opts: &PullOptions,
     ) -> Result<PreparedImage, ImageError> {
+        let _gate = self.gc.read().unwrap_or_else(|e| e.into_inner());
         match reference::parse(reference).map_err(ImageError::BadReference)? {
             Reference::Layout { dir, tag } => {
                 let (src, index) = source::LayoutSource::open(&dir)?;
@@ -303,7 +319,8 @@ impl ImageStore {
                         return Ok(img);
                     }
                 }
-                let src = registry::RegistrySource::new(&r, &opts.insecure_hosts);
+                let cred = opts.auth.find(&r).cloned();
+                let src = registry::RegistrySource::new(&r, &opts.insecure_hosts, cred);
                 let resolved = src.resolve()?;
                 self.build(&src, resolved, opts)
             }

@@ -5,6 +5,7 @@ use std::cell::RefCell;
 use std::io::Read;
 use std::time::Duration;
 
+use crate::auth::Credential;
 use crate::digest::Digest;
 use crate::oci::{self, Document};
 use crate::reference::{is_loopback, RegistryRef};
@@ -24,7 +25,11 @@ pub(crate) struct RegistrySource {
     agent: ureq::Agent,
     base: String,
     r: RegistryRef,
-    token: RefCell<Option<String>>,
+    /// Operator-configured credentials for this registry, if any.
+    cred: Option<Credential>,
+    /// The `Authorization` value earned from the last challenge (`Bearer ...` or
+    /// `Basic ...`).
+    authorization: RefCell<Option<String>>,
 }
 
 /// Whether the registry is reached over plain http.
@@ -36,8 +41,13 @@ pub(crate) fn uses_http(r: &RegistryRef, insecure_hosts: &[String]) -> bool {
 }
 
 impl RegistrySource {
-    /// A client for `r`; `insecure_hosts` are reached over http.
-    pub(crate) fn new(r: &RegistryRef, insecure_hosts: &[String]) -> Self {
+    /// A client for `r`; `insecure_hosts` are reached over http; `cred` answers the
+    /// registry's challenge (basic) or goes to its token service (bearer).
+    pub(crate) fn new(
+        r: &RegistryRef,
+        insecure_hosts: &[String],
+        cred: Option<Credential>,
+    ) -> Self {
         let scheme = if uses_http(r, insecure_hosts) {
             "http"
         } else {
@@ -54,7 +64,8 @@ impl RegistrySource {
             agent,
             base: format!("{scheme}://{}", r.api_host()),
             r: r.clone(),
-            token: RefCell::new(None),
+            cred,
+            authorization: RefCell::new(None),
         }
     }
 
@@ -75,8 +86,8 @@ impl RegistrySource {
             if let Some(a) = accept {
                 req = req.set("Accept", a);
             }
-            if let Some(t) = self.token.borrow().as_deref() {
-                req = req.set("Authorization", &format!("Bearer {t}"));
+            if let Some(a) = self.authorization.borrow().as_deref() {
+                req = req.set("Authorization", a);
             }
             match req.call() {
                 Ok(resp) => return Ok(resp),
@@ -85,11 +96,21 @@ impl RegistrySource {
                     self.authenticate(challenge.as_deref())?;
                 }
                 Err(ureq::Error::Status(code @ (401 | 403), resp)) => {
-                    return Err(ImageError::Registry(format!(
-                        "registry denied access to {} ({code}{})",
-                        self.name(),
-                        error_detail(resp)
-                    )))
+                    return Err(ImageError::Registry(match &self.cred {
+                        Some(c) => format!(
+                            "registry {} refused the credentials configured for it (user {:?}) for {} ({code}{})",
+                            self.r.host,
+                            c.username,
+                            self.name(),
+                            error_detail(resp)
+                        ),
+                        None => format!(
+                            "registry denied access to {} ({code}{}); no credentials are configured for {} (--registry-auth)",
+                            self.name(),
+                            error_detail(resp),
+                            self.r.host
+                        ),
+                    }))
                 }
                 Err(ureq::Error::Status(404, resp)) => {
                     return Err(ImageError::NotFound(format!(
@@ -119,7 +140,8 @@ impl RegistrySource {
         )))
     }
 
-    /// Answers a `WWW-Authenticate` challenge by fetching an anonymous Bearer token.
+    /// Answers a `WWW-Authenticate` challenge: `Basic` with the configured credential,
+    /// `Bearer` with a token fetched from the realm (with the credential, if any).
     fn authenticate(&self, challenge: Option<&str>) -> Result<(), ImageError> {
         let Some(challenge) = challenge else {
             return Err(ImageError::Registry(format!(
@@ -128,9 +150,20 @@ impl RegistrySource {
             )));
         };
         let (scheme, params) = parse_challenge(challenge);
+        if scheme.eq_ignore_ascii_case("basic") {
+            let Some(c) = &self.cred else {
+                return Err(ImageError::Registry(format!(
+                    "registry {} requires a user name and password for {}; none are configured for it (--registry-auth)",
+                    self.r.host,
+                    self.name()
+                )));
+            };
+            *self.authorization.borrow_mut() = Some(c.basic());
+            return Ok(());
+        }
         if !scheme.eq_ignore_ascii_case("bearer") {
             return Err(ImageError::Registry(format!(
-                "registry {} asks for \"{}\" credentials; only anonymous and bearer-token pulls are supported",
+                "registry {} asks for \"{}\" credentials; only basic and bearer-token authentication are supported",
                 self.r.host,
                 scheme.to_lowercase()
             )));
@@ -159,9 +192,39 @@ impl RegistrySource {
             req = req.query("service", service);
         }
         req = req.query("scope", param("scope").unwrap_or(&default_scope));
-        let resp = req.call().map_err(|e| {
-            ImageError::Registry(format!("token request to {realm} failed: {}", describe(e)))
-        })?;
+        if let Some(c) = &self.cred {
+            // A password goes over plain http only to a registry the operator reaches
+            // over http anyway.
+            if realm.starts_with("http://") && !self.base.starts_with("http://") {
+                return Err(ImageError::Registry(format!(
+                    "registry {} sent a plain-http token realm ({realm}); its credentials are only sent over https",
+                    self.r.host
+                )));
+            }
+            req = req.set("Authorization", &c.basic());
+        }
+        let resp = match req.call() {
+            Ok(r) => r,
+            Err(ureq::Error::Status(code @ (401 | 403), resp)) => {
+                let detail = error_detail(resp);
+                return Err(ImageError::Registry(match &self.cred {
+                    Some(c) => format!(
+                        "token service {realm} of registry {} refused the credentials configured for it (user {:?}) ({code}{detail})",
+                        self.r.host, c.username
+                    ),
+                    None => format!(
+                        "token service {realm} of registry {} refused anonymous access ({code}{detail}); no credentials are configured for it (--registry-auth)",
+                        self.r.host
+                    ),
+                }));
+            }
+            Err(e) => {
+                return Err(ImageError::Registry(format!(
+                    "token request to {realm} failed: {}",
+                    describe(e)
+                )))
+            }
+        };
         let mut body = Vec::new();
         resp.into_reader()
             .take(1 << 20)
@@ -177,7 +240,7 @@ impl RegistrySource {
             .ok_or_else(|| {
                 ImageError::Registry(format!("token answer from {realm} holds no token"))
             })?;
-        *self.token.borrow_mut() = Some(token.to_string());
+        *self.authorization.borrow_mut() = Some(format!("Bearer {token}"));
         Ok(())
     }
 

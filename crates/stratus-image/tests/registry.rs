@@ -246,11 +246,17 @@ fn pull_from_docker_registry() {
 #[derive(Default)]
 struct Seen {
     token_queries: Vec<String>,
+    /// The `Authorization` header of each token request.
+    token_auth: Vec<Option<String>>,
     unauthorized: usize,
 }
 
+/// The user the fake registry knows: `alice:pw`, as a basic `Authorization` value.
+const ALICE: &str = "Basic YWxpY2U6cHc=";
+
 /// A registry that serves one layout's images under `repo`, with Bearer tokens
-/// required (or Basic, to check that it is refused).
+/// required (anonymous, or for alice's basic credentials) or, with `basic`, alice's
+/// basic credentials.
 struct FakeRegistry {
     port: u16,
     seen: Arc<Mutex<Seen>>,
@@ -306,11 +312,21 @@ fn start_fake(layout: PathBuf, repo: &'static str, basic: bool) -> FakeRegistry 
                 }
             }
             if let Some(q) = path.strip_prefix("/token?") {
-                seen2
-                    .lock()
-                    .expect("seen")
-                    .token_queries
-                    .push(q.to_string());
+                let auth = headers.get("authorization").cloned();
+                {
+                    let mut seen = seen2.lock().expect("seen");
+                    seen.token_queries.push(q.to_string());
+                    seen.token_auth.push(auth.clone());
+                }
+                if auth.is_some_and(|a| a != ALICE) {
+                    respond(
+                        &mut stream,
+                        "401 Unauthorized",
+                        &[],
+                        br#"{"errors":[{"code":"UNAUTHORIZED","message":"bad credentials"}]}"#,
+                    );
+                    continue;
+                }
                 respond(
                     &mut stream,
                     "200 OK",
@@ -319,7 +335,9 @@ fn start_fake(layout: PathBuf, repo: &'static str, basic: bool) -> FakeRegistry 
                 );
                 continue;
             }
-            if headers.get("authorization").map(String::as_str) != Some("Bearer sesame") {
+            let auth = headers.get("authorization").map(String::as_str);
+            let allowed = if basic { ALICE } else { "Bearer sesame" };
+            if auth != Some(allowed) {
                 seen2.lock().expect("seen").unauthorized += 1;
                 let challenge = if basic {
                     "Basic realm=\"fake\"".to_string()
@@ -451,13 +469,62 @@ fn basic_auth_registry_is_refused_clearly() {
     write_image(&layout, "v1", &image_config(json!({}), &layers), &layers);
     let fake = start_fake(layout, "team/app", true);
     let store = ImageStore::open(&tmp.path().join("store")).expect("open");
-    let r = store.prepare(
-        &format!("127.0.0.1:{}/team/app:v1", fake.port),
-        &PullOptions::default(),
-    );
+    let image = format!("127.0.0.1:{}/team/app:v1", fake.port);
+    let r = store.prepare(&image, &PullOptions::default());
     assert!(
-        matches!(&r, Err(ImageError::Registry(m)) if m.contains("basic")),
+        matches!(&r, Err(ImageError::Registry(m)) if m.contains("requires a user name and password") && m.contains("none are configured")),
         "{r:?}"
+    );
+    // Wrong credentials: refused, naming the registry and user, not the password.
+    let r = store.prepare(&image, &with_auth(fake.port, "alice:nope"));
+    assert!(
+        matches!(&r, Err(ImageError::Registry(m)) if m.contains(&format!("registry 127.0.0.1:{} refused the credentials", fake.port)) && m.contains("\"alice\"") && !m.contains("nope")),
+        "{r:?}"
+    );
+    // Right ones: pulled.
+    let img = store
+        .prepare(&image, &with_auth(fake.port, "alice:pw"))
+        .expect("pull with basic auth");
+    assert!(img.rootfs.is_dir());
+}
+
+/// Pull options with credentials (`user:password`) for the fake registry.
+fn with_auth(port: u16, user_pass: &str) -> PullOptions {
+    use base64::Engine as _;
+    let auth = base64::engine::general_purpose::STANDARD.encode(user_pass);
+    let file = json!({"auths": {format!("127.0.0.1:{port}"): {"auth": auth}}});
+    PullOptions {
+        auth: stratus_image::RegistryAuth::parse(file.to_string().as_bytes()).expect("auth"),
+        ..PullOptions::default()
+    }
+}
+
+#[test]
+fn bearer_token_is_fetched_with_the_credentials() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let layout = tmp.path().join("layout");
+    let layers: Vec<Layer> = Vec::new();
+    write_image(&layout, "v1", &image_config(json!({}), &layers), &layers);
+    let fake = start_fake(layout, "team/app", false);
+    let store = ImageStore::open(&tmp.path().join("store")).expect("open");
+    let image = format!("127.0.0.1:{}/team/app:v1", fake.port);
+    let r = store.prepare(&image, &with_auth(fake.port, "alice:nope"));
+    assert!(
+        matches!(&r, Err(ImageError::Registry(m)) if m.contains("token service") && m.contains("refused the credentials") && !m.contains("nope")),
+        "{r:?}"
+    );
+    store
+        .prepare(&image, &with_auth(fake.port, "alice:pw"))
+        .expect("pull with a token for alice");
+    let seen = fake.seen.lock().expect("seen");
+    let basic_nope = format!(
+        "Basic {}",
+        base64::Engine::encode(&base64::engine::general_purpose::STANDARD, "alice:nope")
+    );
+    assert_eq!(
+        seen.token_auth,
+        vec![Some(basic_nope), Some(ALICE.to_string())],
+        "the token service got the basic credentials"
     );
 }
 

@@ -534,6 +534,31 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn specs_with_extra(&self, key: &str) -> StoreResult<Vec<FunctionSpec>> {
+        let key = key.to_string();
+        self.run(move |c| {
+            // LIKE only narrows the rows to parse (its wildcards `_`, `%` in the key
+            // match more, never less); the parsed spec decides.
+            let pattern = format!("%\"{key}\"%");
+            let mut stmt = c
+                .prepare("SELECT spec FROM function_versions WHERE spec LIKE ?1")
+                .map_err(internal)?;
+            let rows = stmt
+                .query_map([pattern], |r| r.get::<_, String>(0))
+                .map_err(internal)?;
+            let mut out = Vec::new();
+            for row in rows {
+                let spec: FunctionSpec =
+                    serde_json::from_str(&row.map_err(internal)?).map_err(internal)?;
+                if spec.extras.contains_key(&key) {
+                    out.push(spec);
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
     async fn append_logs(&self, lines: Vec<LogLine>) -> StoreResult<()> {
         if lines.is_empty() {
             return Ok(());

@@ -84,6 +84,61 @@ async fn function_lifecycle() {
     ));
 }
 
+/// Configurations naming a setting: the latest and published versions of every
+/// function, and only those that hold the key itself (not a look-alike).
+#[tokio::test]
+async fn specs_with_extra_finds_latest_and_versions() {
+    let (_dir, store) = open().await;
+    let with = |name: &str, image: &str| {
+        let mut s = spec(name);
+        s.extras
+            .insert("custom_image".into(), serde_json::json!({"image": image}));
+        s
+    };
+    let a = store
+        .create_function("p1", &with("a", "r/a:v1"), 400)
+        .await
+        .unwrap();
+    store
+        .publish_version(&a.id, "1", &a.latest, 100)
+        .await
+        .unwrap();
+    store
+        .update_latest(&key("a"), &with("a", "r/a:v2"), a.revision)
+        .await
+        .unwrap();
+    let mut lookalike = spec("b");
+    lookalike
+        .extras
+        .insert("customXimage".into(), serde_json::json!({}));
+    lookalike.description = "\"custom_image\" in the text".into();
+    store.create_function("p1", &lookalike, 400).await.unwrap();
+    store.ensure_project("p2").await.unwrap();
+    store
+        .create_function("p2", &with("c", "r/c:v1"), 400)
+        .await
+        .unwrap();
+    let mut images: Vec<String> = store
+        .specs_with_extra("custom_image")
+        .await
+        .unwrap()
+        .iter()
+        .map(|s| {
+            s.extras["custom_image"]["image"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    images.sort();
+    assert_eq!(images, vec!["r/a:v1", "r/a:v2", "r/c:v1"]);
+    store.delete_function(&key("a")).await.unwrap();
+    assert_eq!(
+        store.specs_with_extra("custom_image").await.unwrap().len(),
+        1
+    );
+}
+
 /// Two writers that read the same revision: the second write is refused and the first
 /// one's change survives (no lost update).
 #[tokio::test]

@@ -95,6 +95,10 @@ pub trait Store: TestEventStore + DependencyStore + Send + Sync + 'static {
     /// Every blob digest still referenced (code packages of function versions and
     /// dependency packages), for garbage collection.
     async fn referenced_blobs(&self) -> StoreResult<Vec<String>>;
+    /// Every stored configuration (the latest and each published version, of every
+    /// function) whose `extras` hold `key`, for garbage collection of what such a
+    /// setting references (container images: `custom_image`).
+    async fn specs_with_extra(&self, key: &str) -> StoreResult<Vec<FunctionSpec>>;
 
     /// Appends log lines (one transaction per batch).
     async fn append_logs(&self, lines: Vec<LogLine>) -> StoreResult<()>;

@@ -126,10 +126,47 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     insecure_registries: Vec<String>,
+    /// Registry credentials for container-image pulls: a docker-style JSON file
+    /// (`{"auths":{"host:port":{"auth":"base64(user:password)"}}}`), read again at each
+    /// pull (default: <data-dir>/registry-auth.json when it exists).
+    #[arg(long = "registry-auth", env = "STRATUS_REGISTRY_AUTH")]
+    registry_auth: Option<PathBuf>,
     /// Directory whose subdirectories are the buckets of OBS destinations
     /// (default: <data-dir>/buckets).
     #[arg(long, env = "STRATUS_BUCKET_DIR")]
     bucket_dir: Option<PathBuf>,
+}
+
+/// The registry credentials file. One that exists is checked now, so a broken file
+/// stops the start rather than every pull; only its hosts are logged. The default
+/// path is used even when it does not exist yet (it is read at each pull).
+fn registry_auth(flag: Option<&Path>, data_dir: &Path) -> anyhow::Result<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let path = match flag {
+        Some(p) => p.to_path_buf(),
+        None => {
+            let p = data_dir.join("registry-auth.json");
+            if !p.exists() {
+                return Ok(p);
+            }
+            p
+        }
+    };
+    let auth = stratus_image::RegistryAuth::load(&path).map_err(|e| anyhow::anyhow!(e))?;
+    let mode = std::fs::metadata(&path)?.permissions().mode();
+    if mode & 0o077 != 0 {
+        tracing::warn!(
+            "registry credentials {} can be read by other users (mode {:o}); chmod 600 it",
+            path.display(),
+            mode & 0o777
+        );
+    }
+    tracing::info!(
+        "registry credentials from {} for: {}",
+        path.display(),
+        auth.hosts().join(", ")
+    );
+    Ok(path)
 }
 
 /// Which sandbox backend runs instances.
@@ -354,6 +391,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .filter(|h| !h.is_empty())
         .cloned()
         .collect();
+    config.image_registry_auth = Some(registry_auth(args.registry_auth.as_deref(), &data_dir)?);
     let gateway_listener = tokio::net::TcpListener::bind(args.gateway_listen)
         .await
         .with_context(|| format!("listen on {} (--gateway-listen)", args.gateway_listen))?;

@@ -15,11 +15,12 @@ use stratus_client::{Client, ClientError, InvokeOptions};
 const BUSYBOX: &str = "/bin/busybox";
 
 /// The image's server: `nc -ll -e` runs this once per connection. It answers `/init`
-/// (counted in /tmp) and `/invoke` (echoes the event, the context headers and what the
-/// instance sees), and fails on an event holding "fail".
+/// (counted in /tmp, its context headers kept there) and `/invoke` (echoes the event,
+/// the context headers, those /init got and what the instance sees), and fails on an
+/// event holding "fail".
 const HANDLER: &str = r#"#!/bin/sh
 read -r method path proto
-len=0; rid=""; mem=""; fname=""; tmo=""
+len=0; rid=""; mem=""; fname=""; tmo=""; fver=""; proj=""; itype=""; dl=""
 while read -r line; do
   line=$(printf '%s' "$line" | tr -d '\r')
   [ -z "$line" ] && break
@@ -31,6 +32,10 @@ while read -r line; do
     x-cff-memory) mem=$value ;;
     x-cff-func-name) fname=$value ;;
     x-cff-timeout) tmo=$value ;;
+    x-cff-func-version) fver=$value ;;
+    x-cff-project-id) proj=$value ;;
+    x-cff-invoke-type) itype=$value ;;
+    x-cff-deadline-ms) dl=$value ;;
   esac
 done
 body=""
@@ -42,6 +47,8 @@ case "$path" in
   /init)
     if [ -n "$FAIL_INIT" ]; then reply "503 Service Unavailable" "not today"; exit 0; fi
     echo init >> /tmp/inits
+    printf 'id=%s mem=%s func=%s timeout=%s version=%s project=%s type=%s deadline=%s' \
+      "$rid" "$mem" "$fname" "$tmo" "$fver" "$proj" "$itype" "$dl" > /tmp/init-ctx
     reply "200 OK" "init done"
     ;;
   /invoke)
@@ -56,8 +63,9 @@ case "$path" in
     if touch /tmp/written 2>/dev/null; then tmpw=yes; else tmpw=no; fi
     inits=$(cat /tmp/inits 2>/dev/null | wc -l)
     hosts=$(grep -c localhost /etc/hosts)
-    resp=$(printf '{"event":%s,"request_id":"%s","memory":"%s","func":"%s","timeout":"%s","uid":"%s","gid":"%s","cwd":"%s","greeting":"%s","image_env":"%s","root_writable":"%s","bin_writable":"%s","tmp_writable":"%s","inits":%s,"hosts":%s}' \
-      "$body" "$rid" "$mem" "$fname" "$tmo" "$(id -u)" "$(id -g)" "$(pwd)" "$GREETING" "$FROM_IMAGE" "$rootw" "$binw" "$tmpw" "$inits" "$hosts")
+    ictx=$(cat /tmp/init-ctx 2>/dev/null)
+    resp=$(printf '{"event":%s,"request_id":"%s","memory":"%s","func":"%s","timeout":"%s","uid":"%s","gid":"%s","cwd":"%s","greeting":"%s","image_env":"%s","root_writable":"%s","bin_writable":"%s","tmp_writable":"%s","inits":%s,"hosts":%s,"init_ctx":"%s"}' \
+      "$body" "$rid" "$mem" "$fname" "$tmo" "$(id -u)" "$(id -g)" "$(pwd)" "$GREETING" "$FROM_IMAGE" "$rootw" "$binw" "$tmpw" "$inits" "$hosts" "$ictx")
     reply "200 OK" "$resp"
     ;;
   *) reply "404 Not Found" "no such path" ;;
@@ -262,6 +270,23 @@ fn image_from_layout_gets_event_context_and_sandbox() {
     assert_eq!(v["bin_writable"], "no", "{v}");
     assert_eq!(v["tmp_writable"], "yes", "{v}");
     assert_eq!(v["inits"], 1, "POST /init runs once before the first event");
+    // /init got the context headers too, with the id of the request that started it.
+    let ictx = v["init_ctx"].as_str().unwrap();
+    let want = format!(
+        "id={} mem=128 func=echo-image timeout=10 version=latest project={} type= deadline=",
+        v["request_id"].as_str().unwrap(),
+        s.credentials().project_id
+    );
+    assert!(ictx.starts_with(&want), "{ictx} does not start with {want}");
+    let deadline: i64 = ictx.rsplit('=').next().unwrap().parse().unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    assert!(
+        deadline > now - 60_000 && deadline < now + 60_000,
+        "X-Cff-Deadline-Ms at init: {ictx}"
+    );
     assert!(log.contains("image handling"), "{log}");
     assert!(
         v["hosts"].as_u64().unwrap() >= 1,
@@ -565,6 +590,11 @@ impl Drop for Registry {
 }
 
 fn start_registry() -> Registry {
+    start_registry_with("")
+}
+
+/// A loopback registry whose config gets `extra` (YAML) appended.
+fn start_registry_with(extra: &str) -> Registry {
     let dir = tempfile::tempdir().unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -575,7 +605,7 @@ fn start_registry() -> Registry {
     std::fs::write(
         &config,
         format!(
-            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n",
+            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n{extra}",
             dir.path().join("data").display()
         ),
     )
@@ -645,4 +675,320 @@ fn image_from_loopback_registry() {
     assert_eq!(raw.header("x-is-func-err"), Some("true"));
     assert_eq!(v["errorType"], "ImagePullFailed", "{v}");
     drop(reg);
+}
+
+/// A bcrypt htpasswd line (what `docker-registry`'s htpasswd auth reads), from
+/// `htpasswd -B` (apache2-utils) or Python's crypt module; `None` when neither works.
+/// Cost 4 (2^4 rounds): the registry checks the password on every request.
+fn htpasswd_line(user: &str, password: &str) -> Option<String> {
+    let from_htpasswd = Command::new("htpasswd")
+        .args(["-nbB", "-C", "4", user, password])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    let from_python = || {
+        Command::new("python3")
+            .args([
+                "-W",
+                "ignore",
+                "-c",
+                "import crypt, sys; print(sys.argv[1] + ':' + crypt.crypt(sys.argv[2], crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16)))",
+                user,
+                password,
+            ])
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    };
+    from_htpasswd
+        .or_else(from_python)
+        .filter(|l| l.starts_with(&format!("{user}:$2")))
+}
+
+fn write_auth(path: &Path, json: &serde_json::Value) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, json.to_string()).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
+}
+
+#[test]
+fn private_registry_needs_the_configured_credentials() {
+    if !ready(&["umoci", "skopeo", "docker-registry"]) {
+        return;
+    }
+    let password = "s3cret-pass";
+    let Some(line) = htpasswd_line("alice", password) else {
+        eprintln!("SKIP: no bcrypt htpasswd generator (apache2-utils or python3 crypt)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let dir_path = dir.path().canonicalize().unwrap();
+    let htpasswd = dir_path.join("htpasswd");
+    std::fs::write(&htpasswd, format!("{line}\n")).unwrap();
+    // Plain http on loopback: the registry takes basic auth without TLS.
+    let reg = start_registry_with(&format!(
+        "auth:\n  htpasswd:\n    realm: stratus-test\n    path: {}\n",
+        htpasswd.display()
+    ));
+    let layout = build_image(&dir_path);
+    let host = format!("127.0.0.1:{}", reg.port);
+    run(Command::new("skopeo")
+        .args(["--insecure-policy", "copy", "--dest-tls-verify=false"])
+        .arg(format!("--dest-creds=alice:{password}"))
+        .arg(format!("oci:{}:latest", layout.display()))
+        .arg(format!("docker://{host}/private/echo:v1")));
+    let image = format!("{host}/private/echo:v1");
+
+    // No credentials file yet: the default path is read at each pull.
+    let s = Server::start(&["--sandbox", "isolated"]);
+    let c = s.client();
+    let auth_file = s.data_dir().join("registry-auth.json");
+    create_image_fn(&c, "anonymous", serde_json::json!({"image": image})).unwrap();
+    let (v, raw, _) = invoke(&c, "anonymous", "{}");
+    assert_eq!(raw.header("x-is-func-err"), Some("true"), "{v}");
+    assert_eq!(v["errorType"], "ImagePullFailed", "{v}");
+    let msg = v["errorMessage"].as_str().unwrap();
+    assert!(
+        msg.contains(&host) && msg.contains("none are configured"),
+        "{msg}"
+    );
+
+    // A wrong password ("auth" form): refused, and the message says which registry.
+    write_auth(
+        &auth_file,
+        &serde_json::json!({"auths": {host.clone(): {"auth": b64(b"alice:wrong-pass")}}}),
+    );
+    create_image_fn(&c, "wrong-password", serde_json::json!({"image": image})).unwrap();
+    let (v, raw, _) = invoke(&c, "wrong-password", "{}");
+    assert_eq!(raw.header("x-is-func-err"), Some("true"), "{v}");
+    assert_eq!(v["errorType"], "ImagePullFailed", "{v}");
+    let msg = v["errorMessage"].as_str().unwrap();
+    assert!(
+        msg.contains(&format!("registry {host} refused the credentials")),
+        "{msg}"
+    );
+    assert!(!msg.contains("wrong-pass"), "the secret leaked: {msg}");
+
+    // The right one ("username"/"password" form, under an http:// key): pulled.
+    write_auth(
+        &auth_file,
+        &serde_json::json!({"auths": {format!("http://{host}"): {"username": "alice", "password": password}}}),
+    );
+    create_image_fn(&c, "with-password", serde_json::json!({"image": image})).unwrap();
+    let (v, raw, log) = invoke(&c, "with-password", r#"{"private":true}"#);
+    assert_eq!(raw.header("x-is-func-err"), Some("false"), "{v} {log}");
+    assert_eq!(v["event"], serde_json::json!({"private": true}));
+    let stderr = s.stderr.lock().unwrap().clone();
+    assert!(
+        !stderr.contains(password) && !stderr.contains("wrong-pass"),
+        "the server logged a secret: {stderr}"
+    );
+    drop(s);
+
+    // --registry-auth names a file, checked at start: a broken one stops the server.
+    let bad = dir_path.join("bad-auth.json");
+    std::fs::write(&bad, r#"{"auths": {"x": {"auth": "!!"}}}"#).unwrap();
+    let out = Command::new("timeout")
+        .arg("60")
+        .arg(env!("CARGO_BIN_EXE_stratus"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--gateway-listen",
+            "127.0.0.1:0",
+        ])
+        .arg("--data-dir")
+        .arg(dir_path.join("data-bad"))
+        .arg("--registry-auth")
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad-auth.json") && err.contains("not valid base64"),
+        "{err}"
+    );
+
+    // A good one given with --registry-auth works like the default file.
+    let good = dir_path.join("auth.json");
+    write_auth(
+        &good,
+        &serde_json::json!({"auths": {host.clone(): {"auth": b64(format!("alice:{password}").as_bytes())}}}),
+    );
+    let s = Server::start(&[
+        "--sandbox",
+        "isolated",
+        "--registry-auth",
+        good.to_str().unwrap(),
+    ]);
+    let c = s.client();
+    create_image_fn(&c, "flag-file", serde_json::json!({"image": image})).unwrap();
+    let (v, raw, log) = invoke(&c, "flag-file", "{}");
+    assert_eq!(raw.header("x-is-func-err"), Some("false"), "{v} {log}");
+    drop(reg);
+}
+
+/// The entries of a directory of the image store.
+fn store_entries(data: &Path, sub: &str) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(data.join("images").join(sub))
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+fn ino(p: &Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(p).unwrap().ino()
+}
+
+#[test]
+fn images_nothing_references_are_removed() {
+    if !ready(&["umoci"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let dir_path = dir.path().canonicalize().unwrap();
+    // Markers sort before bin/ (see an_image_in_use_is_kept_until_its_instance_ends).
+    let marker = |name: &'static str| {
+        move |stage: &Path| std::fs::write(stage.join("a-marker"), name).unwrap()
+    };
+    let img_a = build_image_as(&dir_path, "a", marker("a"));
+    let img_b = build_image_as(&dir_path, "b", marker("b"));
+    let root = dir_path.to_str().unwrap().to_string();
+    // Idle instances end after a second, and with them their hold on an image.
+    let args = [
+        "--sandbox",
+        "isolated",
+        "--image-layout-root",
+        &root,
+        "--idle-timeout",
+        "1",
+    ];
+    let s = Server::start(&args);
+    let c = s.client();
+    let a = serde_json::json!({"image": format!("oci:{}", img_a.display())});
+    let b = serde_json::json!({"image": format!("oci:{}", img_b.display())});
+    for (name, ci) in [("one-a", &a), ("two-a", &a)] {
+        create_image_fn(&c, name, ci.clone()).unwrap();
+        let (v, raw, _) = invoke(&c, name, "{}");
+        assert_eq!(raw.header("x-is-func-err"), Some("false"), "{v}");
+    }
+    let data = s.data_dir().to_path_buf();
+    let only_a = store_entries(&data, "images");
+    assert_eq!(only_a.len(), 1, "{only_a:?}");
+    let a_root = data.join("images/images").join(&only_a[0]);
+    let a_ino = ino(&a_root);
+    create_image_fn(&c, "only-b", b.clone()).unwrap();
+    let (v, raw, _) = invoke(&c, "only-b", "{}");
+    assert_eq!(raw.header("x-is-func-err"), Some("false"), "{v}");
+    assert_eq!(store_entries(&data, "images").len(), 2);
+    assert_eq!(store_entries(&data, "layers").len(), 2);
+
+    // The only function on b goes: so does b, image and layer; a stays.
+    c.delete_function("only-b").unwrap();
+    assert!(
+        wait_until(Duration::from_secs(20), || store_entries(&data, "images")
+            == only_a
+            && store_entries(&data, "layers").len() == 1),
+        "b is still there: {:?} {:?}",
+        store_entries(&data, "images"),
+        store_entries(&data, "layers")
+    );
+    assert_eq!(ino(&a_root), a_ino);
+
+    // One of a's two functions goes; a restart collects at start-up: a stays, unpacked
+    // once (same directory), since two-a still names it.
+    c.delete_function("one-a").unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    let s = Server::start_in(s.stop(), &args);
+    let c = s.client();
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(store_entries(&data, "images"), only_a);
+    assert_eq!(ino(&a_root), a_ino, "a was removed and unpacked again");
+    let (v, raw, _) = invoke(&c, "two-a", "{}");
+    assert_eq!(raw.header("x-is-func-err"), Some("false"), "{v}");
+    assert_eq!(ino(&a_root), a_ino);
+
+    // The last function on a goes: the store is empty.
+    c.delete_function("two-a").unwrap();
+    assert!(
+        wait_until(Duration::from_secs(20), || store_entries(&data, "images")
+            .is_empty()
+            && store_entries(&data, "layers").is_empty()),
+        "left: {:?} {:?}",
+        store_entries(&data, "images"),
+        store_entries(&data, "layers")
+    );
+}
+
+#[test]
+fn an_image_in_use_is_kept_until_its_instance_ends() {
+    if !ready(&["umoci"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let dir_path = dir.path().canonicalize().unwrap();
+    // The marker sorts before bin/: umoci 0.4.7 truncates a layer whose last entry is
+    // a small regular file.
+    let img_c = build_image_as(&dir_path, "c", |st| {
+        std::fs::write(st.join("a-marker"), "c").unwrap()
+    });
+    let img_d = build_image_as(&dir_path, "d", |st| {
+        std::fs::write(st.join("a-marker"), "d").unwrap()
+    });
+    let s = server(&dir_path, "isolated");
+    let c = s.client();
+    let data = s.data_dir().to_path_buf();
+    let mut busy = body(
+        "busy",
+        serde_json::json!({"image": format!("oci:{}", img_c.display())}),
+    );
+    busy.timeout = Some(6);
+    c.create_function(&busy, |_, _| {}).unwrap();
+    // An invocation that runs until its timeout.
+    let creds = s.credentials();
+    let slow = std::thread::spawn(move || {
+        let c = Client::new(creds);
+        invoke(&c, "busy", r#"{"sleep":true}"#).0
+    });
+    if !wait_until(Duration::from_secs(20), || {
+        store_entries(&data, "images").len() == 1
+    }) {
+        panic!("c was not pulled: {}", slow.join().unwrap());
+    }
+    let c_dir = store_entries(&data, "images");
+    std::thread::sleep(Duration::from_millis(500));
+    // The function moves to image d: nothing names c any more, but an instance runs
+    // from it.
+    let mut upd = body(
+        "busy",
+        serde_json::json!({"image": format!("oci:{}", img_d.display())}),
+    );
+    upd.code_type = None;
+    upd.timeout = Some(6);
+    c.update_config("busy", &upd).unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(store_entries(&data, "images"), c_dir, "c went while in use");
+    let v = slow.join().unwrap();
+    assert_eq!(v["errorType"], "InvokeTimeout", "{v}");
+    // Its instance ended: c goes.
+    assert!(
+        wait_until(Duration::from_secs(20), || store_entries(&data, "images")
+            .is_empty()),
+        "c is still there: {:?}",
+        store_entries(&data, "images")
+    );
+    // d is pulled by the next invocation.
+    let (v, raw, _) = invoke(&c, "busy", "{}");
+    assert_eq!(raw.header("x-is-func-err"), Some("false"), "{v}");
+    assert_eq!(store_entries(&data, "images").len(), 1);
 }
