@@ -909,6 +909,8 @@ cgroup /sys/fs/cgroup/pids cgroup rw,pids 0 0
                 dirs: vec![dir.clone()],
                 memory: dir.clone(),
                 memory_v2: v2,
+                cpu: dir.clone(),
+                cpu_v2: v2,
                 freezer: Some((dir.clone(), v2)),
                 peak_file: Default::default(),
             };
@@ -948,5 +950,65 @@ cgroup /sys/fs/cgroup/pids cgroup rw,pids 0 0
             let _ = child.wait();
             cg.remove();
         }
+    }
+
+    #[test]
+    fn limits_are_created_and_replaced_in_the_hosts_layout() {
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            eprintln!("SKIP limits_are_created_and_replaced_in_the_hosts_layout: needs root");
+            return;
+        }
+        if let Err(e) = available() {
+            eprintln!("SKIP limits_are_created_and_replaced_in_the_hosts_layout: {e}");
+            return;
+        }
+        let l = layout().unwrap();
+        let cg = Cgroup::create(900_001, 256, 1024, 250).unwrap();
+        let mib = |n: u64| (n * 1024 * 1024).to_string();
+        let (mem_file, cpu_file) = (
+            if cg.memory_v2 {
+                "memory.max"
+            } else {
+                "memory.limit_in_bytes"
+            },
+            if cg.cpu_v2 {
+                "cpu.weight"
+            } else {
+                "cpu.shares"
+            },
+        );
+        let read = |d: &Path, f: &str| {
+            std::fs::read_to_string(d.join(f))
+                .unwrap()
+                .trim()
+                .to_string()
+        };
+        let cpu = |shares: u64| {
+            if cg.cpu_v2 {
+                shares_to_weight(shares).to_string()
+            } else {
+                shares.to_string()
+            }
+        };
+        assert_eq!(read(&cg.memory, mem_file), mib(256), "{}", l.describe());
+        assert_eq!(read(&cg.cpu, cpu_file), cpu(250));
+        let pids = at_place(&l.limits[1], "900001");
+        assert_eq!(read(&pids, "pids.max"), "1024");
+        // A pre-started instance taking on a function's size.
+        cg.set_limits(128, 100).unwrap();
+        assert_eq!(read(&cg.memory, mem_file), mib(128), "{}", l.describe());
+        assert_eq!(read(&cg.cpu, cpu_file), cpu(100));
+        assert!(
+            cg.peak().is_some(),
+            "peak memory readable ({})",
+            l.describe()
+        );
+        cg.remove();
+        assert!(!cg.memory.exists());
+    }
+
+    fn at_place(p: &Place, id: &str) -> PathBuf {
+        p.parent().join(format!("{}-{id}", std::process::id()))
     }
 }
