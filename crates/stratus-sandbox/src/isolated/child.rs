@@ -55,6 +55,29 @@ pub struct Plan {
     pub program: CString,
     pub argv: Vec<*const libc::c_char>,
     pub envp: Vec<*const libc::c_char>,
+    /// Debug timing as root (the child shares our memory then): CLOCK_MONOTONIC
+    /// nanoseconds after each op, then after pivot_root, the root remount and the wait.
+    /// Empty when not wanted.
+    pub times: Vec<std::sync::atomic::AtomicU64>,
+}
+
+/// Notes the time of step `i` when timing is on.
+///
+/// # Safety
+/// Only for the cloned child before exec.
+unsafe fn mark(plan: &Plan, i: usize) {
+    if let Some(slot) = plan.times.get(i) {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: clock_gettime writes into a valid timespec.
+        unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+        slot.store(
+            ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+    }
 }
 
 /// Reports failure of step `step` with the current errno and exits.
@@ -163,7 +186,9 @@ pub extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
             if !ok {
                 fail(plan, i as u32);
             }
+            mark(plan, i);
         }
+        let n = plan.ops.len();
         if libc::syscall(
             libc::SYS_pivot_root,
             plan.new_root.as_ptr(),
@@ -178,6 +203,7 @@ pub extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
             fail(plan, 1002);
         }
         libc::rmdir(c"/.old".as_ptr());
+        mark(plan, n);
         // The root becomes read-only; /tmp and the binds keep their own flags.
         let bind = if plan.root_is_bind { libc::MS_BIND } else { 0 };
         if libc::mount(
@@ -195,6 +221,7 @@ pub extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
         {
             fail(plan, 1003);
         }
+        mark(plan, n + 1);
         libc::sethostname(plan.hostname.as_ptr(), plan.hostname.as_bytes().len());
         let devnull = libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY);
         if devnull < 0 {
@@ -225,9 +252,11 @@ pub extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
         if libc::chdir(plan.cwd.as_ptr()) != 0 {
             fail(plan, 1005);
         }
+        mark(plan, n + 2);
         if !plan.userns {
             wait_for_parent(plan);
         }
+        mark(plan, n + 3);
         // Raw syscalls: glibc's set*id wrappers signal every thread the parent had and
         // wait for them (setxid broadcast), which hangs in this single-threaded copy.
         let groups_ok = plan.userns

@@ -1060,6 +1060,11 @@ fn spawn_in(
         root_flags: ops.root_flags,
         userns: how.userns,
         nproc: if how.cgroups { 0 } else { spec.limits.nproc },
+        times: if !how.userns && tracing::enabled!(tracing::Level::TRACE) {
+            (0..ops.ops.len() + 4).map(|_| Default::default()).collect()
+        } else {
+            Vec::new()
+        },
         ops: ops.ops,
         hostname: c(format!("fn-{}", spec.id))?,
         cwd: c(cwd)?,
@@ -1173,6 +1178,9 @@ fn spawn_in(
     drop(sync_w);
     // The failure pipe closes on a successful exec; otherwise it carries (step, errno).
     let failure = read_failure(&fail_r);
+    if failure.is_none() && !plan.times.is_empty() {
+        trace_steps(&plan, &names, t_pre);
+    }
     drop(plan);
     tracing::debug!(
         "isolated spawn: clone {:?}, attach {:?}, netns {:?} (pooled: {pooled_net}), child set-up and exec {:?}",
@@ -1192,6 +1200,37 @@ fn spawn_in(
         return Err(e);
     }
     Ok((pid, out_r, err_r, listener))
+}
+
+/// Logs how long each of the child's steps took (`STRATUS_LOG=stratus_sandbox=trace`).
+fn trace_steps(plan: &child::Plan, names: &[String], t_pre: std::time::Instant) {
+    use std::sync::atomic::Ordering;
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes into a valid timespec.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    let now = ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64;
+    let mut prev = now.saturating_sub(t_pre.elapsed().as_nanos() as u64);
+    let mut out = String::new();
+    let tail = [
+        "pivot_root",
+        "root read-only",
+        "limits and cwd",
+        "wait for parent",
+    ];
+    for (i, t) in plan.times.iter().enumerate() {
+        let t = t.load(Ordering::Relaxed);
+        let name = names
+            .get(i)
+            .map(String::as_str)
+            .or_else(|| tail.get(i - names.len()).copied())
+            .unwrap_or("?");
+        out.push_str(&format!("{name} {}µs; ", t.saturating_sub(prev) / 1000));
+        prev = t.max(prev);
+    }
+    tracing::trace!("isolated child steps (from clone): {out}");
 }
 
 /// Reads the child's (step, errno) report; None once the pipe closed without one
