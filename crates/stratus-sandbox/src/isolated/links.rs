@@ -51,7 +51,12 @@ pub fn tree(base: &Path, links: &[(String, String)]) -> std::io::Result<Option<(
     if host.is_dir() {
         return Ok(Some((host, inside)));
     }
-    let tmp = base.join(format!(".tmp-{name}-{}", std::process::id()));
+    // One scratch tree per call: concurrent first starts of this set each build their
+    // own, and the first rename wins (a shared scratch name let one start delete the
+    // links another was about to publish).
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = base.join(format!(".tmp-{name}-{}-{seq}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
     for (at, target) in links {
         let p = tmp.join(at.trim_start_matches('/'));
@@ -123,5 +128,34 @@ mod tests {
         assert!(tree(dir.path(), &[l("/opt/function/../../x", "y")])
             .unwrap()
             .is_none());
+    }
+
+    #[test]
+    fn concurrent_first_starts_all_get_the_whole_tree() {
+        let dir = tempfile::tempdir().unwrap();
+        let links: Vec<(String, String)> = (0..40)
+            .map(|i| {
+                l(
+                    &format!("/opt/function/runtime/r{i}/bin/x"),
+                    "/usr/bin/true",
+                )
+            })
+            .collect();
+        let got: Vec<PathBuf> = std::thread::scope(|s| {
+            let hs: Vec<_> = (0..8)
+                .map(|_| s.spawn(|| tree(dir.path(), &links).unwrap().unwrap().0))
+                .collect();
+            hs.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        for host in &got {
+            for i in 0..40 {
+                assert!(
+                    std::fs::symlink_metadata(host.join(format!("r{i}/bin/x"))).is_ok(),
+                    "link r{i} missing"
+                );
+            }
+        }
+        // Only the published tree is left.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 }

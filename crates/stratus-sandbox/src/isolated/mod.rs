@@ -17,6 +17,7 @@ mod child;
 mod dynmods;
 mod inject;
 mod links;
+mod mntpool;
 mod netns;
 mod netpool;
 
@@ -61,6 +62,9 @@ pub struct IsolatedSandbox {
     /// Network namespaces made ahead of cold starts (root mode; None: each clone makes
     /// its own).
     net_pool: Option<Arc<netpool::NetPool>>,
+    /// Mount namespaces with the shared part of a root, made ahead of cold starts (root
+    /// mode, code packages; None: each child builds and pivots into its root).
+    mnt_pool: Option<Arc<mntpool::MntPool>>,
 }
 
 impl IsolatedSandbox {
@@ -149,6 +153,7 @@ impl IsolatedSandbox {
             no_cgroups,
             no_network,
             net_pool: None,
+            mnt_pool: None,
         };
         if mode == Mode::Root {
             sandbox.self_test()?;
@@ -162,6 +167,15 @@ impl IsolatedSandbox {
                     Err(e) => {
                         tracing::warn!("netns pool not started ({e}); cold starts make their own")
                     }
+                }
+                let root = state_dir.join("template");
+                let started = template_ops(&root)
+                    .and_then(|o| mntpool::MntPool::start(pool_size, root, o.ops, o.names));
+                match started {
+                    Ok(p) => sandbox.mnt_pool = Some(Arc::new(p)),
+                    Err(e) => tracing::warn!(
+                        "mount namespace pool not started ({e}); cold starts build their own root"
+                    ),
                 }
             }
         }
@@ -434,6 +448,11 @@ struct Ops {
     root_flags: libc::c_ulong,
     /// Directories already created by earlier steps (and not covered by a mount since).
     made: std::collections::HashSet<String>,
+    /// Binds are detached copies made before joining a prepared mount namespace
+    /// (`pre`) and moved into it (`ops`).
+    detached: bool,
+    pre: Vec<Op>,
+    pre_names: Vec<String>,
 }
 
 impl Ops {
@@ -485,6 +504,31 @@ impl Ops {
         Ok(())
     }
     fn bind(&mut self, host: &Path, inside: &str, read_only: bool) -> std::io::Result<()> {
+        if self.detached {
+            let slot = self.pre.len();
+            let attrs = if read_only {
+                child::MOUNT_ATTR_RDONLY | child::MOUNT_ATTR_NOSUID | child::MOUNT_ATTR_NODEV
+            } else {
+                0
+            };
+            self.pre.push(Op::OpenTree {
+                src: c(host.as_os_str().as_bytes())?,
+                attrs,
+                slot,
+            });
+            self.pre_names.push(format!("clone {}", host.display()));
+            let under = format!("{}/", inside.trim_end_matches('/'));
+            self.made.retain(|d| !d.starts_with(&under));
+            let dst = self.at(inside);
+            self.push(
+                Op::MoveMount {
+                    slot,
+                    dst: c(dst.as_os_str().as_bytes())?,
+                },
+                format!("mount {} on {inside}", host.display()),
+            );
+            return Ok(());
+        }
         self.mount(
             host.as_os_str().as_bytes(),
             inside,
@@ -506,64 +550,59 @@ impl Ops {
     }
 }
 
-fn build_ops(sb: &IsolatedSandbox, spec: &InstanceSpec) -> std::io::Result<Ops> {
-    let root = sb.state_dir.join("root");
-    let mut o = Ops {
+/// Directories every prepared template has (mount points of each instance's own mounts).
+const TEMPLATE_DIRS: &[(&str, u32)] = &[
+    ("/dev/shm", 0o1777),
+    ("/proc", 0o555),
+    ("/tmp", 0o1777),
+    ("/opt/function/code", 0o755),
+    ("/home/snuser/runtime", 0o755),
+];
+
+fn new_ops(root: PathBuf, userns: bool, detached: bool) -> Ops {
+    Ops {
         ops: Vec::new(),
         names: Vec::new(),
-        root: root.clone(),
+        root,
         blocked: Vec::new(),
-        userns: sb.mode == Mode::UserNamespace,
+        userns,
         root_flags: 0,
         made: Default::default(),
-    };
+        detached,
+        pre: Vec::new(),
+        pre_names: Vec::new(),
+    }
+}
+
+/// A tmpfs root with the host's system directories bound read-only.
+fn system_root(o: &mut Ops) -> std::io::Result<()> {
     let nosuid = libc::MS_NOSUID | libc::MS_NODEV;
-    match &spec.image_root {
-        Some(image) => {
-            // Mount points live in the shared image tree and are reached from the host
-            // side before pivot_root: a symlink there would point into the host.
-            for d in ["proc", "dev", "tmp", ".old"] {
-                let p = image.join(d);
-                match std::fs::symlink_metadata(&p) {
-                    Ok(m) if m.is_dir() => {}
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                        std::fs::create_dir(&p)?;
-                    }
-                    _ => return Err(not_a_dir(&format!("/{d}"))),
-                }
-            }
-            for m in &spec.mounts {
-                no_symlinks(image, &m.target)?;
-            }
-            o.bind(image, "/", false)?;
-            if o.userns {
-                o.root_flags = locked_flags(image)?;
-            }
-        }
-        None => {
-            o.mount(b"tmpfs", "/", "tmpfs", nosuid, "size=4m,mode=755")?;
-            for d in SYSTEM_DIRS {
-                let host = Path::new("/").join(d);
-                let Ok(meta) = std::fs::symlink_metadata(&host) else {
-                    continue;
-                };
-                if meta.file_type().is_symlink() {
-                    let target = std::fs::read_link(&host)?;
-                    let at = o.at(d);
-                    o.push(
-                        Op::Symlink(
-                            c(target.as_os_str().as_bytes())?,
-                            c(at.as_os_str().as_bytes())?,
-                        ),
-                        format!("link /{d}"),
-                    );
-                } else if meta.is_dir() {
-                    o.mkdirs(d, 0o755)?;
-                    o.bind(&host, d, true)?;
-                }
-            }
+    o.mount(b"tmpfs", "/", "tmpfs", nosuid, "size=4m,mode=755")?;
+    for d in SYSTEM_DIRS {
+        let host = Path::new("/").join(d);
+        let Ok(meta) = std::fs::symlink_metadata(&host) else {
+            continue;
+        };
+        if meta.file_type().is_symlink() {
+            let target = std::fs::read_link(&host)?;
+            let at = o.at(d);
+            o.push(
+                Op::Symlink(
+                    c(target.as_os_str().as_bytes())?,
+                    c(at.as_os_str().as_bytes())?,
+                ),
+                format!("link /{d}"),
+            );
+        } else if meta.is_dir() {
+            o.mkdirs(d, 0o755)?;
+            o.bind(&host, d, true)?;
         }
     }
+    Ok(())
+}
+
+/// `/dev`: a small tmpfs with the usual device nodes and links.
+fn dev(o: &mut Ops) -> std::io::Result<()> {
     o.mkdirs("/dev", 0o755)?;
     o.mount(
         b"tmpfs",
@@ -606,6 +645,68 @@ fn build_ops(sb: &IsolatedSandbox, spec: &InstanceSpec) -> std::io::Result<Ops> 
             format!("link /dev/{name}"),
         );
     }
+    Ok(())
+}
+
+/// The steps of a prepared mount namespace's root (`mntpool`), under `root`.
+fn template_ops(root: &Path) -> std::io::Result<Ops> {
+    let mut o = new_ops(root.to_path_buf(), false, false);
+    system_root(&mut o)?;
+    dev(&mut o)?;
+    for (d, mode) in TEMPLATE_DIRS {
+        o.mkdirs(d, *mode)?;
+    }
+    o.mkdirs("/.old", 0o700)?;
+    Ok(o)
+}
+
+fn build_ops(sb: &IsolatedSandbox, spec: &InstanceSpec, pooled: bool) -> std::io::Result<Ops> {
+    let root = if pooled {
+        PathBuf::from("/")
+    } else {
+        sb.state_dir.join("root")
+    };
+    let mut o = new_ops(root, sb.mode == Mode::UserNamespace, pooled);
+    if pooled {
+        // The template has these; mkdir would only answer EEXIST.
+        for (d, _) in TEMPLATE_DIRS {
+            let mut cur = String::new();
+            for part in d.split('/').filter(|p| !p.is_empty()) {
+                cur.push('/');
+                cur.push_str(part);
+                o.made.insert(cur.clone());
+            }
+        }
+    }
+    match &spec.image_root {
+        _ if pooled => {}
+        Some(image) => {
+            // Mount points live in the shared image tree and are reached from the host
+            // side before pivot_root: a symlink there would point into the host.
+            for d in ["proc", "dev", "tmp", ".old"] {
+                let p = image.join(d);
+                match std::fs::symlink_metadata(&p) {
+                    Ok(m) if m.is_dir() => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                        std::fs::create_dir(&p)?;
+                    }
+                    _ => return Err(not_a_dir(&format!("/{d}"))),
+                }
+            }
+            for m in &spec.mounts {
+                no_symlinks(image, &m.target)?;
+            }
+            o.bind(image, "/", false)?;
+            if o.userns {
+                o.root_flags = locked_flags(image)?;
+            }
+        }
+        None => system_root(&mut o)?,
+    }
+    if !pooled {
+        dev(&mut o)?;
+    }
+    let nosuid = libc::MS_NOSUID | libc::MS_NODEV;
     o.mkdirs("/dev/shm", 0o1777)?;
     o.mount(b"tmpfs", "/dev/shm", "tmpfs", nosuid, "size=64m,mode=1777")?;
     o.mkdirs("/proc", 0o555)?;
@@ -681,7 +782,9 @@ fn build_ops(sb: &IsolatedSandbox, spec: &InstanceSpec) -> std::io::Result<Ops> 
     if spec.network && sb.slirp.is_some() && !sb.allow_host_loopback {
         o.blocked = netns::host_addresses()?;
     }
-    o.mkdirs("/.old", 0o700)?;
+    if !pooled {
+        o.mkdirs("/.old", 0o700)?;
+    }
     Ok(o)
 }
 
@@ -858,19 +961,50 @@ impl Sandbox for IsolatedSandbox {
             }
         }
         let t0 = std::time::Instant::now();
-        let ops = build_ops(self, spec)?;
-        let t_ops = t0.elapsed();
-        let spec2 = spec.clone();
-        let root = self.state_dir.join("root");
         let how = How {
             userns: self.mode == Mode::UserNamespace,
             cgroups: self.no_cgroups.is_none(),
         };
+        // The cgroups (0.4–1.2 ms here, mostly the kernel's mkdir in each hierarchy)
+        // are made on another thread, beside the mount plan, the clone and the child's
+        // mounts; the child is attached before it may exec.
+        let cg_rx = how.cgroups.then(|| {
+            let (tx, rx) = std::sync::mpsc::sync_channel(1);
+            let l = spec.limits.clone();
+            let id = spec.id;
+            tokio::task::spawn_blocking(move || {
+                let t = std::time::Instant::now();
+                let cg = cgroup::Cgroup::create(id, l.memory_mb, l.nproc, l.cpu_millis);
+                tracing::debug!("isolated spawn: cgroup create {:?}", t.elapsed());
+                let _ = tx.send(cg);
+            });
+            rx
+        });
+        let mnt = match (&self.mnt_pool, &spec.image_root) {
+            (Some(p), None) if self.mode == Mode::Root => p.take(),
+            _ => None,
+        };
+        let ops = match build_ops(self, spec, mnt.is_some()) {
+            Ok(o) => o,
+            Err(e) => {
+                discard_cgroup(cg_rx);
+                return Err(e.into());
+            }
+        };
+        let t_ops = t0.elapsed();
+        let spec2 = spec.clone();
+        let root = self.state_dir.join("root");
         let pool = self.net_pool.clone();
-        let (pid, stdout, stderr, listener, cg) =
-            tokio::task::spawn_blocking(move || spawn(&spec2, ops, &root, how, pool.as_deref()))
-                .await
-                .map_err(|e| std::io::Error::other(e.to_string()))??;
+        let t_queued = std::time::Instant::now();
+        let (pid, stdout, stderr, listener, cg) = tokio::task::spawn_blocking(move || {
+            tracing::debug!(
+                "isolated start: blocking thread after {:?}",
+                t_queued.elapsed()
+            );
+            spawn(&spec2, ops, &root, how, pool.as_deref(), mnt, cg_rx)
+        })
+        .await
+        .map_err(|e| std::io::Error::other(e.to_string()))??;
         let t_spawn = t0.elapsed();
         let slirp = Arc::new(Mutex::new(Slirp::default()));
         if let (Some(bin), true) = (&self.slirp, spec.network) {
@@ -962,27 +1096,38 @@ fn spawn_slirp(mut cmd: std::process::Command) -> Option<(std::process::Child, O
     child.map(|c| (c, exit_w))
 }
 
+/// Namespaces taken from the pools for one start.
+struct Prepared {
+    net: Option<netpool::ReadyNet>,
+    mnt: Option<mntpool::ReadyMnt>,
+}
+
+/// The cgroups made for a start that failed before it took them: removed.
+fn discard_cgroup(rx: Option<CgroupRx>) {
+    if let Some(Ok(Ok(cg))) = rx.map(|rx| rx.recv()) {
+        cg.remove();
+    }
+}
+
+/// Where the cgroups made beside a start arrive.
+type CgroupRx = std::sync::mpsc::Receiver<std::io::Result<cgroup::Cgroup>>;
+
 fn spawn(
     spec: &InstanceSpec,
     ops: Ops,
     root: &Path,
     how: How,
     pool: Option<&netpool::NetPool>,
+    mnt: Option<mntpool::ReadyMnt>,
+    cg_rx: Option<CgroupRx>,
 ) -> std::io::Result<Spawned> {
-    let make_cg = || {
-        let t0 = std::time::Instant::now();
-        let cg = if how.cgroups {
-            Some(cgroup::Cgroup::create(
-                spec.id,
-                spec.limits.memory_mb,
-                spec.limits.nproc,
-                spec.limits.cpu_millis,
-            )?)
-        } else {
-            None
-        };
-        tracing::debug!("isolated spawn: cgroup create {:?}", t0.elapsed());
-        Ok(cg)
+    let mut rx = cg_rx;
+    let make_cg = || match rx.take() {
+        None => Ok(None),
+        Some(rx) => rx
+            .recv()
+            .map_err(|_| std::io::Error::other("cgroup set-up thread ended"))?
+            .map(Some),
     };
     let ready = if how.userns {
         None
@@ -990,13 +1135,15 @@ fn spawn(
         pool.and_then(|p| p.take(&ops.blocked))
     };
     let mut cg = None;
-    let result = spawn_in(spec, ops, root, make_cg, &mut cg, how, ready);
+    let prepared = Prepared { net: ready, mnt };
+    let result = spawn_in(spec, ops, root, make_cg, &mut cg, how, prepared);
     match result {
         Ok((pid, out, err, l)) => Ok((pid, out, err, l, cg)),
         Err(e) => {
             if let Some(cg) = &cg {
                 cg.remove();
             }
+            discard_cgroup(rx);
             Err(e)
         }
     }
@@ -1022,8 +1169,10 @@ fn spawn_in(
     make_cg: impl FnOnce() -> std::io::Result<Option<cgroup::Cgroup>>,
     cg: &mut Option<cgroup::Cgroup>,
     how: How,
-    ready: Option<netpool::ReadyNet>,
+    prepared: Prepared,
 ) -> std::io::Result<(u32, OwnedFd, OwnedFd, Option<std::net::TcpListener>)> {
+    let Prepared { net: ready, mnt } = prepared;
+    let t_enter = std::time::Instant::now();
     let (out_r, out_w) = pipe()?;
     let (err_r, err_w) = pipe()?;
     let (sync_r, sync_w) = pipe()?;
@@ -1046,11 +1195,17 @@ fn spawn_in(
         .map(|(k, v)| c(format!("{k}={v}")))
         .collect::<Result<_, _>>()?;
     let cwd = spec.cwd.clone().unwrap_or_else(|| "/opt/function".into());
-    let names = ops.names;
+    let mut names = ops.names;
+    // Steps before the mount namespace is joined report as 2000 + their index.
+    let first_pre = names.len();
+    names.extend(ops.pre_names);
     let blocked = ops.blocked;
     let plan = Plan {
         sync_fd: sync_r.as_raw_fd(),
         netns_fd: ready.as_ref().map_or(-1, |r| r.ns.as_raw_fd()),
+        mntns_fd: mnt.as_ref().map_or(-1, |m| m.ns.as_raw_fd()),
+        fds: (0..ops.pre.len()).map(|_| (-1).into()).collect(),
+        pre_ops: ops.pre,
         err_fd: fail_w.as_raw_fd(),
         stdout_fd: out_w.as_raw_fd(),
         stderr_fd: err_w.as_raw_fd(),
@@ -1061,7 +1216,7 @@ fn spawn_in(
         userns: how.userns,
         nproc: if how.cgroups { 0 } else { spec.limits.nproc },
         times: if !how.userns && tracing::enabled!(tracing::Level::TRACE) {
-            (0..ops.ops.len() + 4).map(|_| Default::default()).collect()
+            (0..ops.ops.len() + 5).map(|_| Default::default()).collect()
         } else {
             Vec::new()
         },
@@ -1092,6 +1247,10 @@ fn spawn_in(
     let mut flags = if how.userns { USERNS_FLAGS } else { NS_FLAGS };
     if ready.is_some() {
         flags &= !libc::CLONE_NEWNET;
+    }
+    if mnt.is_some() {
+        // The child joins a prepared mount namespace instead of copying ours.
+        flags &= !libc::CLONE_NEWNS;
     }
     if !how.userns {
         // Sharing the address space saves copying the server's page tables (~0.3 ms).
@@ -1129,7 +1288,7 @@ fn spawn_in(
             libc::waitpid(pid as i32, &mut st, 0);
         }
         match read_failure(&fail_r) {
-            Some((step, errno)) => child_error(&names, step, errno),
+            Some((step, errno)) => child_error(&names, first_pre, step, errno),
             None => e,
         }
     };
@@ -1179,18 +1338,19 @@ fn spawn_in(
     // The failure pipe closes on a successful exec; otherwise it carries (step, errno).
     let failure = read_failure(&fail_r);
     if failure.is_none() && !plan.times.is_empty() {
-        trace_steps(&plan, &names, t_pre);
+        trace_steps(&plan, &names[..first_pre], t_pre);
     }
     drop(plan);
     tracing::debug!(
-        "isolated spawn: clone {:?}, attach {:?}, netns {:?} (pooled: {pooled_net}), child set-up and exec {:?}",
+        "isolated spawn: prepare {:?}, clone {:?}, attach {:?}, netns {:?} (pooled: {pooled_net}), child set-up and exec {:?}",
+        t_pre - t_enter,
         t_pre.elapsed() - t_clone.elapsed(),
         t_attach,
         t_net,
         t_clone.elapsed()
     );
     if let Some((step, errno)) = failure {
-        let e = child_error(&names, step, errno);
+        let e = child_error(&names, first_pre, step, errno);
         // SAFETY: killing and reaping our own child.
         unsafe {
             libc::kill(pid as i32, libc::SIGKILL);
@@ -1219,6 +1379,7 @@ fn trace_steps(plan: &child::Plan, names: &[String], t_pre: std::time::Instant) 
         "root read-only",
         "limits and cwd",
         "wait for parent",
+        "identity",
     ];
     for (i, t) in plan.times.iter().enumerate() {
         let t = t.load(Ordering::Relaxed);
@@ -1230,6 +1391,7 @@ fn trace_steps(plan: &child::Plan, names: &[String], t_pre: std::time::Instant) 
         out.push_str(&format!("{name} {}µs; ", t.saturating_sub(prev) / 1000));
         prev = t.max(prev);
     }
+    out.push_str(&format!("exec {}µs", now.saturating_sub(prev) / 1000));
     tracing::trace!("isolated child steps (from clone): {out}");
 }
 
@@ -1254,7 +1416,12 @@ fn read_failure(fail_r: &OwnedFd) -> Option<(u32, i32)> {
     })
 }
 
-fn child_error(names: &[String], step: u32, errno: i32) -> std::io::Error {
+fn child_error(names: &[String], first_pre: usize, step: u32, errno: i32) -> std::io::Error {
+    let step = if step >= 2000 {
+        (first_pre + (step - 2000) as usize) as u32
+    } else {
+        step
+    };
     let msg = child::describe(names, step, errno);
     let kind = if step == 1007 && errno == libc::ENOENT {
         std::io::ErrorKind::NotFound
