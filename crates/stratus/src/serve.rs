@@ -98,8 +98,8 @@ pub struct ServeArgs {
     /// Let isolated instances reach the host's loopback (and so this server's API).
     #[arg(long, env = "STRATUS_ALLOW_INSTANCE_HOST_ACCESS")]
     allow_instance_host_access: bool,
-    /// Network namespaces the isolated sandbox (as root) keeps ready for cold starts;
-    /// 0 makes each instance's namespace at its start.
+    /// Network and mount namespaces the isolated sandbox (as root) keeps ready for cold
+    /// starts (each kind this many); 0 makes each instance's namespaces at its start.
     #[arg(long, env = "STRATUS_NETNS_POOL", default_value_t = 4)]
     netns_pool: usize,
     /// Asynchronous requests run at once (default: half the project concurrency), so

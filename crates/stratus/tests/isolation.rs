@@ -107,6 +107,7 @@ def handler(event, context):
     open("/dev/null", "w").write("gone")
     out["devices"] = [len(open("/dev/" + d, "rb").read(4)) for d in ["zero", "random", "urandom", "full", "null"]]
     out["runtime_link"] = os.path.realpath("/opt/function/runtime/python3.9/rtsp/python/bin/python3")
+    out["mount_points"] = sorted({{l.split()[4] for l in open("/proc/self/mountinfo")}})
     return out
 "#
     );
@@ -118,6 +119,25 @@ def handler(event, context):
     assert_eq!(v["code"], "/opt/function/code");
     assert_eq!(v["files"], serde_json::json!(["index.py"]));
     assert!(v["host"].as_str().unwrap().starts_with("fn-"));
+    // Only the instance's own mounts: none of the host's (/sys, /work, cgroups, ...).
+    let allowed = [
+        "/",
+        "/usr",
+        "/etc",
+        "/etc/resolv.conf",
+        "/etc/hosts",
+        "/dev",
+        "/dev/shm",
+        "/proc",
+        "/tmp",
+        "/opt/function/code",
+        "/home/snuser/runtime",
+        "/opt/function/runtime",
+    ];
+    for m in v["mount_points"].as_array().unwrap() {
+        let m = m.as_str().unwrap();
+        assert!(allowed.contains(&m), "unexpected mount point {m}: {v}");
+    }
     let pids = v["pids"].as_array().unwrap();
     assert!(
         pids.len() <= 3,
