@@ -76,10 +76,21 @@ fn neighbour_ok(c: &Client) {
 
 #[test]
 fn sandbox_view_identity_and_files() {
+    // A cold start at the invoke, in a mount namespace prepared by the pool.
+    check_view(&["--prewarm", "0"]);
+}
+
+#[test]
+fn sandbox_view_without_prepared_namespaces() {
+    // Each instance builds its root and pivots into it.
+    check_view(&["--prewarm", "0", "--netns-pool", "0"]);
+}
+
+fn check_view(args: &[&str]) {
     if !root() {
         return;
     }
-    let s = isolated(&[]);
+    let s = isolated(args);
     let c = s.client();
     let data = s.data_dir().display().to_string();
     let src = format!(
