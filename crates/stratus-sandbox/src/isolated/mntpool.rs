@@ -39,11 +39,6 @@ struct Inner {
     root: PathBuf,
 }
 
-// SAFETY: the ops hold only owned C strings; raw pointers appear nowhere in them.
-unsafe impl Send for Inner {}
-// SAFETY: as above; the ops are only read.
-unsafe impl Sync for Inner {}
-
 impl MntPool {
     /// Starts the refill thread; `ops` build the template under `root` (a directory the
     /// thread mounts a tmpfs on inside its own namespace, invisible to the host).
