@@ -8,31 +8,22 @@
 //! Each namespace serves one instance.
 
 use super::child::{self, Op};
-use std::collections::VecDeque;
+use super::ready::{Failed, Ready};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::PathBuf;
-use std::sync::{Arc, Condvar, Mutex};
-use std::time::Duration;
 
 /// A prepared mount namespace.
 pub struct ReadyMnt {
     pub ns: OwnedFd,
 }
 
-struct State {
-    ready: VecDeque<ReadyMnt>,
-    stopped: bool,
-}
-
 /// Keeps `size` namespaces ready until dropped.
 pub struct MntPool {
-    inner: Arc<Inner>,
+    ready: Ready<ReadyMnt>,
 }
 
-struct Inner {
-    state: Mutex<State>,
-    wake: Condvar,
-    size: usize,
+/// What the thread builds each namespace from.
+struct Template {
     /// The template's steps, with paths under `root`.
     ops: Vec<Op>,
     names: Vec<String>,
@@ -49,93 +40,39 @@ impl MntPool {
         names: Vec<String>,
     ) -> std::io::Result<MntPool> {
         std::fs::create_dir_all(&root)?;
-        let inner = Arc::new(Inner {
-            state: Mutex::new(State {
-                ready: VecDeque::new(),
-                stopped: false,
-            }),
-            wake: Condvar::new(),
-            size,
-            ops,
-            names,
-            root,
-        });
         let host = std::fs::File::open("/proc/thread-self/ns/mnt")?;
-        let p = inner.clone();
-        std::thread::Builder::new()
-            .name("stratus-mntpool".into())
-            .spawn(move || p.refill(host))?;
-        Ok(MntPool { inner })
+        let t = Template { ops, names, root };
+        let ready = Ready::start("stratus-mntpool", "mount namespace pool", size, move || {
+            t.make(&host)
+        })?;
+        Ok(MntPool { ready })
     }
 
     /// A ready namespace, if one is left.
     pub fn take(&self) -> Option<ReadyMnt> {
-        let mut st = self.inner.state.lock().unwrap_or_else(|p| p.into_inner());
-        let got = st.ready.pop_front();
-        if got.is_some() {
-            self.inner.wake.notify_one();
-        }
-        got
+        self.ready.take(|_| true, false)
     }
 }
 
-impl Inner {
-    fn refill(&self, host: std::fs::File) {
-        let mut failures = 0u32;
-        loop {
-            {
-                let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-                while !st.stopped && st.ready.len() >= self.size {
-                    st = self.wake.wait(st).unwrap_or_else(|p| p.into_inner());
-                }
-                if st.stopped {
-                    return;
-                }
-            }
-            match self.make(&host) {
-                Ok(m) => {
-                    failures = 0;
-                    self.state
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .ready
-                        .push_back(m);
-                }
-                Err(e) => {
-                    failures += 1;
-                    if failures == 1 {
-                        tracing::warn!(
-                            "mount namespace pool: {e}; cold starts build their own root"
-                        );
-                    }
-                    if failures > 20 {
-                        return;
-                    }
-                    std::thread::sleep(Duration::from_millis(100 * u64::from(failures)));
-                }
-            }
-        }
-    }
-
+impl Template {
     /// Makes one namespace on this thread, then returns the thread to the host's.
-    fn make(&self, host: &std::fs::File) -> std::io::Result<ReadyMnt> {
+    fn make(&self, host: &std::fs::File) -> Result<ReadyMnt, Failed> {
         let last = std::io::Error::last_os_error;
         // SAFETY: unshare gives this thread its own fs context and mount namespace (a
         // copy of the host's); nothing else is affected.
         if unsafe { libc::unshare(libc::CLONE_FS | libc::CLONE_NEWNS) } != 0 {
-            return Err(last());
+            return Err(Failed::Retry(last()));
         }
         let made = self.build();
         // SAFETY: setns back to the namespace this thread started in (also resets its
         // root and working directory to that namespace's).
         if unsafe { libc::setns(host.as_raw_fd(), libc::CLONE_NEWNS) } != 0 {
             let e = last();
-            self.state.lock().unwrap_or_else(|p| p.into_inner()).stopped = true;
-            return Err(std::io::Error::other(format!(
+            return Err(Failed::Broken(std::io::Error::other(format!(
                 "return to host mount namespace: {e}"
-            )));
+            ))));
         }
-        made
+        made.map_err(Failed::Retry)
     }
 
     /// Inside the new namespace: make mounts private, build the template, pivot into it.
@@ -185,13 +122,59 @@ impl Inner {
     }
 }
 
-impl Drop for MntPool {
-    fn drop(&mut self) {
-        self.inner
-            .state
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .stopped = true;
-        self.inner.wake.notify_all();
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prepared_namespace_holds_only_the_template() {
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            eprintln!("SKIP: making mount namespaces needs root");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("template");
+        let o = super::super::template_ops(&root).unwrap();
+        let pool = MntPool::start(1, root.clone(), o.ops, o.names).unwrap();
+        let mut got = None;
+        for _ in 0..300 {
+            got = pool.take();
+            if got.is_some() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let mnt = got.expect("a namespace within 3 s");
+        // The host sees nothing of it: the tmpfs was mounted in the pool's namespace.
+        assert_eq!(std::fs::read_dir(&root).unwrap().count(), 0);
+        // Look from a thread that joins it, as an instance's child does.
+        let ns = mnt.ns.as_raw_fd();
+        let (entries, usr, data) = std::thread::spawn(move || {
+            // SAFETY: this thread gets its own fs context, then joins the namespace; it
+            // exits afterwards.
+            unsafe {
+                assert_eq!(libc::unshare(libc::CLONE_FS), 0);
+                assert_eq!(libc::setns(ns, libc::CLONE_NEWNS), 0);
+            }
+            let mut names: Vec<String> = std::fs::read_dir("/")
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            let usr = std::path::Path::new("/usr/bin").is_dir();
+            let data = std::path::Path::new("/work").exists()
+                || std::path::Path::new("/root").exists()
+                || std::fs::read_dir("/proc").unwrap().count() > 0;
+            (names, usr, data)
+        })
+        .join()
+        .unwrap();
+        assert!(usr, "the system directories are there: {entries:?}");
+        assert!(!data, "nothing else of the host is: {entries:?}");
+        for want in ["dev", "etc", "home", "opt", "proc", "tmp", "usr"] {
+            assert!(entries.iter().any(|e| e == want), "{want} in {entries:?}");
+        }
+        assert!(!entries.iter().any(|e| e == ".old"), "{entries:?}");
     }
 }

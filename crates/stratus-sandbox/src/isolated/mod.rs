@@ -20,6 +20,7 @@ mod links;
 mod mntpool;
 mod netns;
 mod netpool;
+mod ready;
 
 use crate::{InstanceHandle, InstanceSpec, Sandbox, SandboxError, Started, View};
 use async_trait::async_trait;

@@ -4,11 +4,9 @@
 //! ready namespace instead and its child only `setns`es into it.
 
 use super::netns;
-use std::collections::VecDeque;
+use super::ready::{Failed, Ready};
 use std::net::{Ipv4Addr, TcpListener};
 use std::os::fd::{AsRawFd, OwnedFd};
-use std::sync::{Arc, Condvar, Mutex};
-use std::time::Duration;
 
 /// A namespace with `lo` up, host addresses unreachable and the API port bound.
 pub struct ReadyNet {
@@ -26,23 +24,10 @@ impl ReadyNet {
     }
 }
 
-struct State {
-    ready: VecDeque<ReadyNet>,
-    stopped: bool,
-}
-
 /// Keeps `size` namespaces ready; a background thread refills it until the pool is
 /// dropped.
 pub struct NetPool {
-    inner: Arc<Inner>,
-}
-
-struct Inner {
-    state: Mutex<State>,
-    wake: Condvar,
-    size: usize,
-    port: u16,
-    block_host: bool,
+    ready: Ready<ReadyNet>,
 }
 
 impl NetPool {
@@ -50,123 +35,57 @@ impl NetPool {
     /// (read when each namespace is made; a cold start re-reads them and takes only a
     /// namespace that blocks all of them).
     pub fn start(size: usize, port: u16, block_host: bool) -> std::io::Result<NetPool> {
-        let inner = Arc::new(Inner {
-            state: Mutex::new(State {
-                ready: VecDeque::new(),
-                stopped: false,
-            }),
-            wake: Condvar::new(),
-            size,
-            port,
-            block_host,
-        });
         let host = std::fs::File::open("/proc/thread-self/ns/net")?;
-        let p = inner.clone();
-        std::thread::Builder::new()
-            .name("netns-pool".into())
-            .spawn(move || p.refill(host))?;
-        Ok(NetPool { inner })
+        let ready = Ready::start("netns-pool", "netns pool", size, move || {
+            make(&host, port, block_host)
+        })?;
+        Ok(NetPool { ready })
     }
 
     /// A ready namespace for an instance that must not reach `blocked`, if one is there.
+    /// None fitting means they were made before the host's addresses changed: all go.
     pub fn take(&self, blocked: &[Ipv4Addr]) -> Option<ReadyNet> {
-        let inner = &self.inner;
-        let mut st = inner.state.lock().unwrap_or_else(|p| p.into_inner());
-        let at = st.ready.iter().position(|n| n.fits(blocked));
-        let taken = at.and_then(|i| st.ready.remove(i));
-        if at.is_none() {
-            // Made before the host's addresses changed: none of them will fit.
-            st.ready.clear();
-        }
-        drop(st);
-        inner.wake.notify_one();
-        taken
+        self.ready.take(|n| n.fits(blocked), true)
     }
 }
 
-impl Inner {
-    fn refill(&self, host: std::fs::File) {
-        let mut failures = 0u32;
-        loop {
-            {
-                let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-                while !st.stopped && st.ready.len() >= self.size {
-                    st = self.wake.wait(st).unwrap_or_else(|p| p.into_inner());
-                }
-                if st.stopped {
-                    return;
-                }
-            }
-            match self.make(&host) {
-                Ok(net) => {
-                    failures = 0;
-                    let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-                    st.ready.push_back(net);
-                }
-                Err(e) => {
-                    failures += 1;
-                    if failures == 1 {
-                        tracing::warn!("netns pool: {e}; cold starts create their own");
-                    }
-                    if failures > 20 {
-                        // Do not spin on a host that will not let us: the slow path works.
-                        return;
-                    }
-                    std::thread::sleep(Duration::from_millis(100 * u64::from(failures)));
-                }
-            }
-        }
+/// Makes one namespace on this thread, then returns the thread to the host's.
+fn make(host: &std::fs::File, port: u16, block_host: bool) -> Result<ReadyNet, Failed> {
+    // Read in the host's namespace: the new one has only loopback.
+    let blocked = if block_host {
+        netns::host_addresses().map_err(Failed::Retry)?
+    } else {
+        Vec::new()
+    };
+    // SAFETY: unshare affects only this thread's network namespace.
+    if unsafe { libc::unshare(libc::CLONE_NEWNET) } != 0 {
+        return Err(Failed::Retry(std::io::Error::last_os_error()));
     }
-
-    /// Makes one namespace on this thread, then returns the thread to the host's.
-    fn make(&self, host: &std::fs::File) -> std::io::Result<ReadyNet> {
-        // Read in the host's namespace: the new one has only loopback.
-        let blocked = if self.block_host {
-            netns::host_addresses()?
-        } else {
-            Vec::new()
-        };
-        // SAFETY: unshare affects only this thread's network namespace.
-        if unsafe { libc::unshare(libc::CLONE_NEWNET) } != 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        let made = (|| {
-            netns::loopback_up()?;
-            netns::block(&blocked)?;
-            let listener = TcpListener::bind(("127.0.0.1", self.port))?;
-            let ns = std::fs::File::open("/proc/thread-self/ns/net")?;
-            Ok(ReadyNet {
-                ns: OwnedFd::from(ns),
-                listener,
-                blocked,
-            })
-        })();
-        // SAFETY: setns back to the namespace this thread started in.
-        if unsafe { libc::setns(host.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
-            // This thread can no longer make namespaces correctly; stop it.
-            let e = std::io::Error::last_os_error();
-            self.state.lock().unwrap_or_else(|p| p.into_inner()).stopped = true;
-            return Err(std::io::Error::other(format!("return to host netns: {e}")));
-        }
-        made
+    let made = (|| {
+        netns::loopback_up()?;
+        netns::block(&blocked)?;
+        let listener = TcpListener::bind(("127.0.0.1", port))?;
+        let ns = std::fs::File::open("/proc/thread-self/ns/net")?;
+        Ok(ReadyNet {
+            ns: OwnedFd::from(ns),
+            listener,
+            blocked,
+        })
+    })();
+    // SAFETY: setns back to the namespace this thread started in.
+    if unsafe { libc::setns(host.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
+        let e = std::io::Error::last_os_error();
+        return Err(Failed::Broken(std::io::Error::other(format!(
+            "return to host netns: {e}"
+        ))));
     }
-}
-
-impl Drop for NetPool {
-    fn drop(&mut self) {
-        let inner = &self.inner;
-        inner
-            .state
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .stopped = true;
-        inner.wake.notify_all();
-    }
+    made.map_err(Failed::Retry)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn pooled_namespace_is_separate_and_ready() {
