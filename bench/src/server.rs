@@ -131,7 +131,11 @@ impl Server {
                 "STRATUS_PROJECT_CONCURRENCY",
                 PROJECT_CONCURRENCY.to_string(),
             )
-            .env("STRATUS_LOG", "warn,stratus::serve=info")
+            .env(
+                "STRATUS_LOG",
+                std::env::var("STRATUS_BENCH_SERVER_LOG")
+                    .unwrap_or_else(|_| "warn,stratus::serve=info".into()),
+            )
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log));
@@ -251,8 +255,11 @@ impl Server {
     /// The server's start-up line saying which sandbox backend runs the instances.
     pub fn sandbox(&self) -> Option<String> {
         let text = std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default();
+        // "stratus::serve: sandbox: ..." (other modules' lines may name the crate
+        // stratus_sandbox, so the module path is part of the match).
         text.lines().find_map(|l| {
-            l.split_once("sandbox:")
+            l.split_once(" sandbox: ")
+                .filter(|(head, _)| head.contains("serve"))
                 .map(|(_, rest)| rest.trim().to_string())
         })
     }
@@ -393,5 +400,12 @@ fn kill_tree(root: u32) {
 impl Drop for Server {
     fn drop(&mut self) {
         self.stop();
+        // For looking into a run: STRATUS_BENCH_KEEP_LOGS=DIR keeps every server's log.
+        if let Some(keep) = std::env::var_os("STRATUS_BENCH_KEEP_LOGS") {
+            let keep = std::path::PathBuf::from(keep);
+            let name = self.dir.path().file_name().unwrap_or_default().to_owned();
+            let _ = std::fs::create_dir_all(&keep);
+            let _ = std::fs::copy(self.dir.path().join("server.log"), keep.join(name));
+        }
     }
 }

@@ -21,6 +21,7 @@ mod logs;
 mod materialize;
 mod mounts;
 mod pools;
+mod precompile;
 mod prewarm;
 mod queue;
 mod reserved;
@@ -93,8 +94,11 @@ impl Engine {
         let shims = shims::write_shims(&config.data_dir)?;
         shims::precompile_python(&shims, &config.python);
         let sink = LogSink::start(store.clone(), config.log_retention, config.log_max_lines);
-        let materializer =
-            materialize::Materializer::new(config.data_dir.join("code"), blobs.clone());
+        let materializer = materialize::Materializer::new(
+            config.data_dir.join("code"),
+            blobs.clone(),
+            Some(config.python.clone()),
+        );
         let functions = Functions::new(config.clone(), store.clone(), blobs.clone());
         functions.collect_garbage().await;
         let versions = Versions::new(store.clone(), functions.clone());

@@ -21,6 +21,7 @@ pub struct Materializer {
     root: PathBuf,
     blobs: Arc<dyn BlobStore>,
     locks: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
+    precompile: Arc<crate::precompile::Precompiler>,
 }
 
 /// Which limits an unpack applies.
@@ -31,11 +32,13 @@ enum Kind {
 }
 
 impl Materializer {
-    pub(crate) fn new(root: PathBuf, blobs: Arc<dyn BlobStore>) -> Self {
+    /// `python` writes the bytecode cache of Python code (`precompile.rs`).
+    pub(crate) fn new(root: PathBuf, blobs: Arc<dyn BlobStore>, python: Option<PathBuf>) -> Self {
         Materializer {
             root,
             blobs,
             locks: Arc::new(Mutex::new(HashMap::new())),
+            precompile: Arc::new(crate::precompile::Precompiler::start(python)),
         }
     }
 
@@ -51,8 +54,14 @@ impl Materializer {
 
     /// The code view of a function: its code directory when it has no dependencies,
     /// else the merge of its code and the dependency packages `deps` (SHA-256s, in the
-    /// function's order).
+    /// function's order). Its Python files get their bytecode cache in the background.
     pub async fn view_dir(&self, code_sha256: &str, deps: &[String]) -> anyhow::Result<PathBuf> {
+        let dir = self.merged_view(code_sha256, deps).await?;
+        self.precompile.queue(&dir);
+        Ok(dir)
+    }
+
+    async fn merged_view(&self, code_sha256: &str, deps: &[String]) -> anyhow::Result<PathBuf> {
         let code = self.code_dir(code_sha256).await?;
         if deps.is_empty() {
             return Ok(code);

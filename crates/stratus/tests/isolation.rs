@@ -97,7 +97,7 @@ fn check_view(args: &[&str]) {
         r#"import os, socket
 def handler(event, context):
     out = {{"uid": os.getuid(), "gid": os.getgid(), "cwd": os.getcwd(), "host": socket.gethostname(),
-           "code": os.environ["RUNTIME_CODE_ROOT"], "files": os.listdir("/opt/function/code")}}
+           "code": os.environ["RUNTIME_CODE_ROOT"], "files": [f for f in os.listdir("/opt/function/code") if f != "__pycache__"]}}
     pids = [p for p in os.listdir("/proc") if p.isdigit()]
     out["pids"] = pids
     out["cmdlines"] = [open("/proc/%s/cmdline" % p, "rb").read().decode(errors="replace") for p in pids]
@@ -189,6 +189,43 @@ def handler(event, context):
         v["runtime_link"].as_str().unwrap().contains("python3"),
         "the guide's runtime path resolves: {v}"
     );
+}
+
+const CACHED: &str = r#"import os
+def handler(event, context):
+    d = "/opt/function/code/__pycache__"
+    pyc = [n for n in (os.listdir(d) if os.path.isdir(d) else []) if n.startswith("index.")]
+    return {"name": pyc[0] if pyc else None,
+            "readable": bool(pyc) and os.access(os.path.join(d, pyc[0]), os.R_OK)}
+"#;
+
+#[test]
+fn python_code_gets_a_bytecode_cache_the_instance_can_read() {
+    if !root() {
+        return;
+    }
+    let s = isolated(&["--prewarm", "0"]);
+    let c = s.client();
+    py(&c, "cached", CACHED, 128, 10);
+    // The instance cannot write the read-only code: the host writes the cache, in the
+    // background after the first start unpacked the package (docs/python-bytecode.md).
+    let until = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (v, _, _) = call(&c, "cached", "{}");
+        if v["readable"] == true {
+            let name = v["name"].as_str().unwrap();
+            assert!(
+                name.starts_with("index.cpython-") && name.ends_with(".pyc"),
+                "{v}"
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < until,
+            "no readable bytecode cache in the instance: {v}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }
 
 #[test]

@@ -71,7 +71,8 @@ def handler(event, context):
         "argv": sys.argv,
         "path0": sys.path[0],
         "cwd": os.getcwd(),
-        "code": sorted(os.listdir(root)),
+        # The platform may have added the bytecode cache (docs/python-bytecode.md).
+        "code": sorted(f for f in os.listdir(root) if f != "__pycache__"),
         "tmp": sorted(os.listdir(os.environ["TMPDIR"])),
         "uid": os.getuid(),
         "memory": context.getMemorySize(),
