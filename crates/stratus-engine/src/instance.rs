@@ -87,6 +87,39 @@ pub(crate) struct Instance {
 
 type DeathHook = Arc<Mutex<Option<Box<dyn FnOnce(u64) + Send>>>>;
 
+/// Death watchers of this process that have not finished cleaning up (the sandbox's
+/// cgroups and namespaces, the work directory).
+static CLEANING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Counts one death watcher until it is dropped (done, or its runtime shut down).
+struct Cleaning;
+
+impl Cleaning {
+    fn start() -> Cleaning {
+        CLEANING.fetch_add(1, Ordering::AcqRel);
+        Cleaning
+    }
+}
+
+impl Drop for Cleaning {
+    fn drop(&mut self) {
+        CLEANING.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Waits up to `limit` until every stopped instance was cleaned up, so that a server
+/// shutting down leaves no cgroups or work directories behind.
+pub(crate) async fn cleaned_up(limit: Duration) -> bool {
+    let until = std::time::Instant::now() + limit;
+    while CLEANING.load(Ordering::Acquire) > 0 {
+        if std::time::Instant::now() > until {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    true
+}
+
 impl Instance {
     /// Kills the instance; its death watcher cleans up.
     pub fn stop(&self) {
@@ -1124,7 +1157,9 @@ async fn launch(
         let peak = peak_rss.clone();
         let id = spec.id;
         let hook = on_death.clone();
+        let cleaning = Cleaning::start();
         tokio::spawn(async move {
+            let _cleaning = cleaning;
             let status = exited.await;
             if let Some(p) = handle.peak_memory_bytes() {
                 peak.fetch_max(p, Ordering::Relaxed);

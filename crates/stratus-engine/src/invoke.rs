@@ -243,6 +243,9 @@ impl Invoker {
         self.inner.shutting_down.store(true, Ordering::Release);
         self.inner.prewarm.stop_all();
         self.inner.pools.stop_function(None);
+        if !instance::cleaned_up(Duration::from_secs(5)).await {
+            tracing::warn!("shutdown: some stopped instances were not cleaned up within 5 s");
+        }
         self.inner.sink.flush().await;
     }
 

@@ -228,6 +228,58 @@ fn python_code_gets_a_bytecode_cache_the_instance_can_read() {
     }
 }
 
+/// Instance cgroups of server `pid`, in every hierarchy (`<root>/[<controller>/]stratus/<pid>-<id>`).
+fn instance_cgroups(pid: u32) -> Vec<String> {
+    let prefix = format!("{pid}-");
+    let mut parents = vec![std::path::PathBuf::from("/sys/fs/cgroup/stratus")];
+    if let Ok(d) = std::fs::read_dir("/sys/fs/cgroup") {
+        parents.extend(d.flatten().map(|e| e.path().join("stratus")));
+    }
+    let mut out = Vec::new();
+    for p in parents {
+        for e in std::fs::read_dir(&p).into_iter().flatten().flatten() {
+            if e.file_name().to_string_lossy().starts_with(&prefix) {
+                out.push(e.path().display().to_string());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn shutdown_removes_instance_cgroups_and_directories() {
+    if !root() {
+        return;
+    }
+    let s = isolated(&["--prewarm", "1"]);
+    let c = s.client();
+    py(&c, "calm", CALM, 128, 10);
+    neighbour_ok(&c);
+    let pid = s.pid();
+    assert!(
+        !instance_cgroups(pid).is_empty(),
+        "no instance cgroups while serving"
+    );
+    let dir = s.stop();
+    assert_eq!(
+        instance_cgroups(pid),
+        Vec::<String>::new(),
+        "left after SIGTERM"
+    );
+    let left: Vec<String> = std::fs::read_dir(dir.path().join("instances"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "empty-code")
+        .collect();
+    assert_eq!(
+        left,
+        Vec::<String>::new(),
+        "instance directories left after SIGTERM"
+    );
+}
+
 #[test]
 fn memory_bomb_is_killed_and_reported() {
     if !root() {

@@ -152,6 +152,11 @@ impl Server {
         )
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map_or(0, |c| c.id())
+    }
+
     /// Stops with SIGTERM and waits; returns the data directory for a restart.
     pub fn stop(mut self) -> tempfile::TempDir {
         self.terminate();
