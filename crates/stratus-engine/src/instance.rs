@@ -474,7 +474,13 @@ const PREHEAT_FLAG: &str = "--stratus-preheat";
 const SPECIALISE_ID: &str = "stratus-specialise";
 /// Limits of a pre-started instance until it is specialised.
 const GENERIC_MEMORY_MB: u32 = 256;
-const GENERIC_TMP_MB: u32 = 64;
+/// The smallest CPU share until specialised (isolated sandbox): a pre-started instance
+/// booting beside running instances (a pool refill right after a cold start) yields the
+/// CPU to them. Specialising gives it the function's share.
+const GENERIC_CPU_MILLIS: u32 = 2;
+/// The default (and smallest) ephemeral storage: most specialisations then keep `/tmp` as it is (a
+/// tmpfs size is only a cap; an empty one costs nothing).
+const GENERIC_TMP_MB: u32 = stratus_types::limits::EPHEMERAL_STORAGE_RANGE.0;
 
 /// The program and arguments of a shim, exactly as a normal start would run it.
 fn shim_program(
@@ -534,7 +540,7 @@ pub(crate) async fn prestart(
             nofile: 1024,
             nproc: 1024,
             tmp_mb: GENERIC_TMP_MB,
-            cpu_millis: stratus_types::limits::cpu_for_memory(GENERIC_MEMORY_MB),
+            cpu_millis: GENERIC_CPU_MILLIS,
         },
     };
     let (instance, _) = launch(

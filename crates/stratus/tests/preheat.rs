@@ -74,6 +74,7 @@ def handler(event, context):
         # The platform may have added the bytecode cache (docs/python-bytecode.md).
         "code": sorted(f for f in os.listdir(root) if f != "__pycache__"),
         "tmp": sorted(os.listdir(os.environ["TMPDIR"])),
+        "tmp_mb": os.statvfs("/tmp").f_blocks * os.statvfs("/tmp").f_frsize // (1 << 20),
         "uid": os.getuid(),
         "memory": context.getMemorySize(),
         "writable_code": os.access(root, os.W_OK),
@@ -125,6 +126,18 @@ fn deploy(
     env: &[(&str, &str)],
     memory: i64,
 ) {
+    deploy_with(c, name, runtime, files, env, memory, |_| {});
+}
+
+fn deploy_with(
+    c: &Client,
+    name: &str,
+    runtime: &str,
+    files: &[(&str, &str, u32)],
+    env: &[(&str, &str)],
+    memory: i64,
+    edit: impl FnOnce(&mut stratus_api_types::FunctionBody),
+) {
     let user: serde_json::Map<String, Value> = env
         .iter()
         .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
@@ -145,6 +158,8 @@ fn deploy(
         }),
         ..Default::default()
     };
+    let mut body = body;
+    edit(&mut body);
     c.create_function(&body, |_, _| {}).unwrap();
 }
 
@@ -258,6 +273,7 @@ fn pooled_functions_are_isolated_and_pool_refills() {
     let b = call(&c, "beta", r#"{"marker":"beta-was-here"}"#);
     assert_eq!(status(&s)["python"]["served"], 2, "{}", status(&s));
 
+    assert_eq!(a["tmp_mb"], 512, "the default ephemeral storage");
     assert_eq!(a["code"], serde_json::json!(["alpha.txt", "index.py"]));
     assert_eq!(b["code"], serde_json::json!(["beta.txt", "index.py"]));
     assert_eq!(a["tmp"], serde_json::json!(["alpha-was-here"]));
@@ -372,4 +388,28 @@ fn process_backend_serves_from_pool() {
         .unwrap()
         .keys()
         .any(|k| k.starts_with("STRATUS_")));
+}
+
+/// A pooled instance's /tmp gets the function's ephemeral storage size when it is not
+/// the default the pool starts with.
+#[test]
+fn pooled_instance_gets_the_functions_tmp_size() {
+    if !root() {
+        return;
+    }
+    let s = server("1");
+    wait_ready(&s, "python", 1);
+    let c = s.client();
+    deploy_with(
+        &c,
+        "bigtmp",
+        "Python3.9",
+        &[("index.py", PY_DUMP, 0o644)],
+        &[],
+        128,
+        |b| b.ephemeral_storage = Some(1024),
+    );
+    let v = call(&c, "bigtmp", "{}");
+    assert_eq!(status(&s)["python"]["served"], 1, "{}", status(&s));
+    assert_eq!(v["tmp_mb"], 1024, "{v}");
 }

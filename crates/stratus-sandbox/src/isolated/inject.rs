@@ -25,8 +25,9 @@ fn ctx(what: &str, e: std::io::Error) -> std::io::Error {
     std::io::Error::new(e.kind(), format!("specialise: {what}: {e}"))
 }
 
-/// Attaches `code_dir` read-only at the instance's code root and resizes its `/tmp`.
-pub fn code_and_tmp(pid: u32, code_dir: &Path, tmp_mb: u32) -> std::io::Result<()> {
+/// Attaches `code_dir` read-only at the instance's code root and, given a size, resizes
+/// its `/tmp`.
+pub fn code_and_tmp(pid: u32, code_dir: &Path, tmp_mb: Option<u32>) -> std::io::Result<()> {
     let src = CString::new(code_dir.as_os_str().as_bytes())
         .map_err(|_| std::io::Error::other("NUL byte in the code path"))?;
     // SAFETY: open_tree on a valid path; the returned fd is owned below.
@@ -65,7 +66,9 @@ pub fn code_and_tmp(pid: u32, code_dir: &Path, tmp_mb: u32) -> std::io::Result<(
     }
     let ns = std::fs::File::open(format!("/proc/{pid}/ns/mnt"))
         .map_err(|e| ctx("open the mount namespace", e))?;
-    let tmp_data = CString::new(format!("size={}m", tmp_mb.max(1)))
+    let tmp_data = tmp_mb
+        .map(|mb| CString::new(format!("size={}m", mb.max(1))))
+        .transpose()
         .map_err(|_| std::io::Error::other("bad tmp size"))?;
     std::thread::spawn(move || -> std::io::Result<()> {
         // SAFETY: this thread gets its own fs context (required by setns into a mount
@@ -89,15 +92,17 @@ pub fn code_and_tmp(pid: u32, code_dir: &Path, tmp_mb: u32) -> std::io::Result<(
             {
                 return Err(ctx("attach the code", last()));
             }
-            if libc::mount(
-                std::ptr::null(),
-                c"/tmp".as_ptr(),
-                std::ptr::null(),
-                libc::MS_REMOUNT | libc::MS_NOSUID | libc::MS_NODEV,
-                tmp_data.as_ptr().cast(),
-            ) != 0
-            {
-                return Err(ctx("resize /tmp", last()));
+            if let Some(data) = &tmp_data {
+                if libc::mount(
+                    std::ptr::null(),
+                    c"/tmp".as_ptr(),
+                    std::ptr::null(),
+                    libc::MS_REMOUNT | libc::MS_NOSUID | libc::MS_NODEV,
+                    data.as_ptr().cast(),
+                ) != 0
+                {
+                    return Err(ctx("resize /tmp", last()));
+                }
             }
         }
         Ok(())

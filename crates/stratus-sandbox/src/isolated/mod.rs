@@ -21,6 +21,7 @@ mod mntpool;
 mod netns;
 mod netpool;
 mod ready;
+mod slirp;
 
 use crate::{InstanceHandle, InstanceSpec, Sandbox, SandboxError, Started, View};
 use async_trait::async_trait;
@@ -163,7 +164,11 @@ impl IsolatedSandbox {
             let pool_size = netns_pool;
             if pool_size > 0 {
                 let block_host = sandbox.slirp.is_some() && !allow_host_loopback;
-                match netpool::NetPool::start(pool_size, API_PORT, block_host) {
+                let slirp = sandbox.slirp.clone().map(|bin| slirp::SlirpCmd {
+                    bin,
+                    allow_host_loopback,
+                });
+                match netpool::NetPool::start(pool_size, API_PORT, block_host, slirp) {
                     Ok(p) => sandbox.net_pool = Some(Arc::new(p)),
                     Err(e) => {
                         tracing::warn!("netns pool not started ({e}); cold starts make their own")
@@ -820,24 +825,21 @@ struct IsolatedHandle {
     cgroup: Option<cgroup::Cgroup>,
     userns: bool,
     slirp: Arc<Mutex<Slirp>>,
+    /// The size of its `/tmp`, in MB.
+    tmp_mb: u32,
 }
 
-/// The instance's slirp4netns, started after the instance itself.
+/// The instance's slirp4netns: its pooled namespace's, or one started after it.
 #[derive(Default)]
 struct Slirp {
-    /// slirp4netns and the pipe whose closing ends it.
-    child: Option<(std::process::Child, OwnedFd)>,
+    child: Option<slirp::SlirpProc>,
     /// The instance was cleaned up: a slirp4netns that starts late stops at once.
     closed: bool,
 }
 
 impl Slirp {
     fn stop(&mut self) {
-        if let Some((mut c, exit)) = self.child.take() {
-            drop(exit);
-            let _ = c.kill();
-            let _ = c.wait();
-        }
+        self.child = None;
     }
 }
 
@@ -917,7 +919,9 @@ impl InstanceHandle for IsolatedHandle {
         let t0 = std::time::Instant::now();
         cg.set_limits(to.limits.memory_mb, to.limits.cpu_millis)?;
         let t1 = std::time::Instant::now();
-        inject::code_and_tmp(self.pid, &to.code_dir, to.limits.tmp_mb)?;
+        // A remount takes the kernel's mount locks, which other starts contend for.
+        let resize = (to.limits.tmp_mb != self.tmp_mb).then_some(to.limits.tmp_mb);
+        inject::code_and_tmp(self.pid, &to.code_dir, resize)?;
         tracing::debug!(
             "isolated specialise: limits {:?}, code and /tmp {:?}",
             t1 - t0,
@@ -965,6 +969,7 @@ impl Sandbox for IsolatedSandbox {
         let how = How {
             userns: self.mode == Mode::UserNamespace,
             cgroups: self.no_cgroups.is_none(),
+            outbound: spec.network && self.slirp.is_some(),
         };
         // The cgroups (0.4–1.2 ms here, mostly the kernel's mkdir in each hierarchy)
         // are made on another thread, beside the mount plan, the clone and the child's
@@ -997,40 +1002,33 @@ impl Sandbox for IsolatedSandbox {
         let root = self.state_dir.join("root");
         let pool = self.net_pool.clone();
         let t_queued = std::time::Instant::now();
-        let (pid, stdout, stderr, listener, cg) = tokio::task::spawn_blocking(move || {
-            tracing::debug!(
-                "isolated start: blocking thread after {:?}",
-                t_queued.elapsed()
-            );
-            spawn(&spec2, ops, &root, how, pool.as_deref(), mnt, cg_rx)
-        })
-        .await
-        .map_err(|e| std::io::Error::other(e.to_string()))??;
+        let (pid, stdout, stderr, listener, cg, pooled_slirp) =
+            tokio::task::spawn_blocking(move || {
+                tracing::debug!(
+                    "isolated start: blocking thread after {:?}",
+                    t_queued.elapsed()
+                );
+                spawn(&spec2, ops, &root, how, pool.as_deref(), mnt, cg_rx)
+            })
+            .await
+            .map_err(|e| std::io::Error::other(e.to_string()))??;
         let t_spawn = t0.elapsed();
-        let slirp = Arc::new(Mutex::new(Slirp::default()));
-        if let (Some(bin), true) = (&self.slirp, spec.network) {
-            let mut cmd = std::process::Command::new(bin);
-            cmd.args(["--configure", "--mtu=65520"]);
-            if !self.allow_host_loopback {
-                cmd.arg("--disable-host-loopback");
-            }
-            if how.userns {
-                // The netns belongs to the instance's user namespace: slirp4netns
-                // must join that too to create its tap device there.
-                cmd.arg(format!("--userns-path=/proc/{pid}/ns/user"));
-            }
-            cmd.arg("--exit-fd=3")
-                .arg(pid.to_string())
-                .arg("tap0")
-                .stdin(std::process::Stdio::null())
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
-                .env_clear();
+        let slirp = Arc::new(Mutex::new(Slirp {
+            child: pooled_slirp,
+            closed: false,
+        }));
+        let needs_slirp = slirp.lock().is_ok_and(|s| s.child.is_none());
+        if let (Some(bin), true, true) = (&self.slirp, spec.network, needs_slirp) {
+            let cmd = slirp::SlirpCmd {
+                bin: bin.clone(),
+                allow_host_loopback: self.allow_host_loopback,
+            };
             // Off the cold start's path: slirp4netns configures tap0 on its own time
             // anyway, so the instance's first packets never waited for it.
             let slot = slirp.clone();
+            let userns = how.userns;
             tokio::task::spawn_blocking(move || {
-                let child = spawn_slirp(cmd);
+                let child = cmd.for_pid(pid, userns);
                 let mut s = slot.lock().unwrap_or_else(|p| p.into_inner());
                 s.child = child;
                 if s.closed {
@@ -1056,6 +1054,7 @@ impl Sandbox for IsolatedSandbox {
                 cgroup: cg,
                 userns: how.userns,
                 slirp,
+                tmp_mb: spec.limits.tmp_mb,
             }),
         })
     }
@@ -1067,6 +1066,7 @@ type Spawned = (
     OwnedFd,
     Option<std::net::TcpListener>,
     Option<cgroup::Cgroup>,
+    Option<slirp::SlirpProc>,
 );
 
 /// How instances are started: the mode's differences.
@@ -1074,27 +1074,8 @@ type Spawned = (
 struct How {
     userns: bool,
     cgroups: bool,
-}
-
-/// Starts slirp4netns (`cmd` passes `--exit-fd=3`). It outlives the instance's PID 1
-/// (it holds the netns), so it also ends when the write end of that pipe closes: at
-/// cleanup, or when this server dies without cleaning up.
-fn spawn_slirp(mut cmd: std::process::Command) -> Option<(std::process::Child, OwnedFd)> {
-    let (exit_r, exit_w) = pipe().ok()?;
-    let exit_fd = exit_r.as_raw_fd();
-    // SAFETY: dup2 is async-signal-safe; the new fd 3 is not close-on-exec.
-    unsafe {
-        use std::os::unix::process::CommandExt;
-        cmd.pre_exec(move || {
-            if libc::dup2(exit_fd, 3) < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    let child = cmd.spawn().ok();
-    drop(exit_r);
-    child.map(|c| (c, exit_w))
+    /// The instance gets outbound network (slirp4netns).
+    outbound: bool,
 }
 
 /// Namespaces taken from the pools for one start.
@@ -1130,16 +1111,18 @@ fn spawn(
             .map_err(|_| std::io::Error::other("cgroup set-up thread ended"))?
             .map(Some),
     };
-    let ready = if how.userns {
+    let mut ready = if how.userns {
         None
     } else {
-        pool.and_then(|p| p.take(&ops.blocked))
+        pool.and_then(|p| p.take(&ops.blocked, how.outbound))
     };
+    // Dropped (ended) if the start fails.
+    let pooled_slirp = ready.as_mut().and_then(|r| r.slirp.take());
     let mut cg = None;
     let prepared = Prepared { net: ready, mnt };
     let result = spawn_in(spec, ops, root, make_cg, &mut cg, how, prepared);
     match result {
-        Ok((pid, out, err, l)) => Ok((pid, out, err, l, cg)),
+        Ok((pid, out, err, l)) => Ok((pid, out, err, l, cg, pooled_slirp)),
         Err(e) => {
             if let Some(cg) = &cg {
                 cg.remove();

@@ -1,10 +1,13 @@
 //! Network namespaces made ahead of time. Creating one inside `clone(2)` costs ~0.4 ms
 //! here, and bringing up loopback, adding the host-address routes and binding the runtime
 //! API port from a thread that joins it costs about as much again; a cold start takes a
-//! ready namespace instead and its child only `setns`es into it.
+//! ready namespace instead and its child only `setns`es into it. With outbound network
+//! on, each namespace also gets its slirp4netns here, which took a few ms of CPU beside
+//! every cold start before.
 
 use super::netns;
 use super::ready::{Failed, Ready};
+use super::slirp::{SlirpCmd, SlirpProc};
 use std::net::{Ipv4Addr, TcpListener};
 use std::os::fd::{AsRawFd, OwnedFd};
 
@@ -13,6 +16,8 @@ pub struct ReadyNet {
     pub ns: OwnedFd,
     pub listener: TcpListener,
     blocked: Vec<Ipv4Addr>,
+    /// Its outbound network, when the pool makes them with one.
+    pub slirp: Option<SlirpProc>,
 }
 
 impl ReadyNet {
@@ -28,23 +33,39 @@ impl ReadyNet {
 /// dropped.
 pub struct NetPool {
     ready: Ready<ReadyNet>,
+    outbound: bool,
 }
 
 impl NetPool {
     /// Starts the refill thread. `block_host`: make the host's own addresses unreachable
     /// (read when each namespace is made; a cold start re-reads them and takes only a
     /// namespace that blocks all of them).
-    pub fn start(size: usize, port: u16, block_host: bool) -> std::io::Result<NetPool> {
+    /// `slirp`: give each namespace its outbound network.
+    pub fn start(
+        size: usize,
+        port: u16,
+        block_host: bool,
+        slirp: Option<SlirpCmd>,
+    ) -> std::io::Result<NetPool> {
         let host = std::fs::File::open("/proc/thread-self/ns/net")?;
+        let outbound = slirp.is_some();
         let ready = Ready::start("netns-pool", "netns pool", size, move || {
-            make(&host, port, block_host)
+            let mut net = make(&host, port, block_host)?;
+            if let Some(cmd) = &slirp {
+                net.slirp = Some(cmd.for_netns(&net.ns).map_err(Failed::Retry)?);
+            }
+            Ok(net)
         })?;
-        Ok(NetPool { ready })
+        Ok(NetPool { ready, outbound })
     }
 
-    /// A ready namespace for an instance that must not reach `blocked`, if one is there.
-    /// None fitting means they were made before the host's addresses changed: all go.
-    pub fn take(&self, blocked: &[Ipv4Addr]) -> Option<ReadyNet> {
+    /// A ready namespace for an instance that must not reach `blocked` and has outbound
+    /// network or not as `outbound` says, if one is there. None fitting the addresses
+    /// means they were made before the host's addresses changed: all go.
+    pub fn take(&self, blocked: &[Ipv4Addr], outbound: bool) -> Option<ReadyNet> {
+        if outbound != self.outbound {
+            return None;
+        }
         self.ready.take(|n| n.fits(blocked), true)
     }
 }
@@ -70,6 +91,7 @@ fn make(host: &std::fs::File, port: u16, block_host: bool) -> Result<ReadyNet, F
             ns: OwnedFd::from(ns),
             listener,
             blocked,
+            slirp: None,
         })
     })();
     // SAFETY: setns back to the namespace this thread started in.
@@ -95,10 +117,10 @@ mod tests {
             return;
         }
         const PORT: u16 = 47913;
-        let pool = NetPool::start(2, PORT, false).unwrap();
+        let pool = NetPool::start(2, PORT, false, None).unwrap();
         let mut got = None;
         for _ in 0..200 {
-            got = pool.take(&[]);
+            got = pool.take(&[], false);
             if got.is_some() {
                 break;
             }
@@ -150,6 +172,7 @@ mod tests {
             ns,
             listener: l,
             blocked: vec![a],
+            slirp: None,
         };
         assert!(net.fits(&[]));
         assert!(net.fits(&[a]));
