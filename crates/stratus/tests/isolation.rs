@@ -655,6 +655,60 @@ fn host_directories_mount_under_mnt() {
     );
 }
 
+/// A bootstrap that looks for its tap device at its first instruction, then answers
+/// every request with what it saw.
+const SH_TAP_AT_START: &str = r#"#!/bin/sh
+SEEN=$(grep -c tap0 /proc/net/dev || true)
+while true; do
+  RID=$(curl -sS -D - -o /dev/null "http://$RUNTIME_API_ADDR/v1/runtime/invocation/request" \
+    | grep -i x-cff-request-id | tr -d '[:space:]' | cut -d: -f2)
+  curl -sS -o /dev/null -X POST "http://$RUNTIME_API_ADDR/v1/runtime/invocation/response/$RID" \
+    -d "{\"tap0\": $SEEN}"
+done
+"#;
+
+#[test]
+fn pooled_namespaces_have_outbound_network_at_start() {
+    if !root() {
+        return;
+    }
+    if !std::path::Path::new("/usr/bin/slirp4netns").exists() {
+        eprintln!("SKIP: slirp4netns is not installed; outbound network not tested");
+        return;
+    }
+    let s = isolated(&["--prewarm", "0", "--netns-pool", "2"]);
+    // The pool's thread starts a slirp4netns for each namespace it makes.
+    let pid = s.pid().to_string();
+    let slirps = || {
+        let out = std::process::Command::new("pgrep")
+            .args(["-c", "-P", &pid, "slirp4netns"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse::<u32>()
+            .unwrap_or(0)
+    };
+    assert!(
+        wait_until(Duration::from_secs(10), || slirps() >= 2),
+        "the netns pool did not start its slirp4netns"
+    );
+    let c = s.client();
+    create(
+        &c,
+        "tap",
+        "Custom",
+        "bootstrap",
+        &[("bootstrap", SH_TAP_AT_START, 0o755)],
+    );
+    let (v, raw, _) = call(&c, "tap", "{}");
+    assert_eq!(raw.header("x-is-func-err"), Some("false"), "{v}");
+    assert_eq!(
+        v["tap0"], 1,
+        "no configured tap0 at the instance's first instruction: {v}"
+    );
+}
+
 #[test]
 fn instances_that_keep_failing_back_off() {
     if !root() {

@@ -1013,11 +1013,11 @@ impl Sandbox for IsolatedSandbox {
             .await
             .map_err(|e| std::io::Error::other(e.to_string()))??;
         let t_spawn = t0.elapsed();
+        let needs_slirp = pooled_slirp.is_none();
         let slirp = Arc::new(Mutex::new(Slirp {
             child: pooled_slirp,
             closed: false,
         }));
-        let needs_slirp = slirp.lock().is_ok_and(|s| s.child.is_none());
         if let (Some(bin), true, true) = (&self.slirp, spec.network, needs_slirp) {
             let cmd = slirp::SlirpCmd {
                 bin: bin.clone(),
