@@ -87,31 +87,32 @@ pub(crate) struct Instance {
 
 type DeathHook = Arc<Mutex<Option<Box<dyn FnOnce(u64) + Send>>>>;
 
-/// Death watchers of this process that have not finished cleaning up (the sandbox's
-/// cgroups and namespaces, the work directory).
-static CLEANING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+/// Instance starts and death watchers of this process that have not finished (a start
+/// makes cgroups, namespaces and a work directory; its death watcher removes them).
+static BUSY: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
-/// Counts one death watcher until it is dropped (done, or its runtime shut down).
-struct Cleaning;
+/// Counts one start or death watcher until it is dropped (done, or its runtime shut
+/// down). SeqCst: a pool refill that takes one and then reads its stop flag, and a
+/// shutdown that sets the flag and then reads the count, cannot both miss the other.
+pub(crate) struct Busy;
 
-impl Cleaning {
-    fn start() -> Cleaning {
-        CLEANING.fetch_add(1, Ordering::AcqRel);
-        Cleaning
-    }
+pub(crate) fn busy() -> Busy {
+    BUSY.fetch_add(1, Ordering::SeqCst);
+    Busy
 }
 
-impl Drop for Cleaning {
+impl Drop for Busy {
     fn drop(&mut self) {
-        CLEANING.fetch_sub(1, Ordering::AcqRel);
+        BUSY.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
-/// Waits up to `limit` until every stopped instance was cleaned up, so that a server
-/// shutting down leaves no cgroups or work directories behind.
+/// Waits up to `limit` until every start in flight has ended and every stopped
+/// instance was cleaned up, so that a server shutting down leaves no cgroups or work
+/// directories behind.
 pub(crate) async fn cleaned_up(limit: Duration) -> bool {
     let until = std::time::Instant::now() + limit;
-    while CLEANING.load(Ordering::Acquire) > 0 {
+    while BUSY.load(Ordering::SeqCst) > 0 {
         if std::time::Instant::now() > until {
             return false;
         }
@@ -1061,6 +1062,8 @@ async fn launch(
     memory_mb: u32,
     on_death: Box<dyn FnOnce(u64) + Send>,
 ) -> Result<(Arc<Instance>, u16), StartFailure> {
+    // Held from here to the end of the death watcher (shutdown waits for it).
+    let busy = busy();
     let fail_sys = |message: String| StartFailure {
         cause: crate::invoke::Cause::SystemError,
         code: 4024,
@@ -1163,9 +1166,8 @@ async fn launch(
         let peak = peak_rss.clone();
         let id = spec.id;
         let hook = on_death.clone();
-        let cleaning = Cleaning::start();
         tokio::spawn(async move {
-            let _cleaning = cleaning;
+            let _busy = busy;
             let status = exited.await;
             if let Some(p) = handle.peak_memory_bytes() {
                 peak.fetch_max(p, Ordering::Relaxed);

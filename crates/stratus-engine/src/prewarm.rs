@@ -134,8 +134,10 @@ impl Prewarm {
             let mut backoff = FIRST_BACKOFF;
             loop {
                 let Some(this) = weak.upgrade() else { return };
+                // Counted before the stop flag is read, so a shutdown waits for this start.
+                let busy = instance::busy();
                 let have = this.ready().get(&lang).map_or(0, |q| q.len());
-                if this.stopped.load(Ordering::Acquire) || have >= this.cfg.per_lang {
+                if this.stopped.load(Ordering::SeqCst) || have >= this.cfg.per_lang {
                     this.filling
                         .lock()
                         .unwrap_or_else(|p| p.into_inner())
@@ -158,7 +160,7 @@ impl Prewarm {
                             "pre-heated pool: {} instance failed to start: {e}",
                             name(lang)
                         );
-                        drop(this);
+                        drop((this, busy));
                         tokio::time::sleep(backoff).await;
                         backoff = (backoff * 2).min(MAX_BACKOFF);
                     }
@@ -201,7 +203,7 @@ impl Prewarm {
 
     /// Stops every waiting instance and starts no more.
     pub fn stop_all(&self) {
-        self.stopped.store(true, Ordering::Release);
+        self.stopped.store(true, Ordering::SeqCst);
         let all: Vec<Arc<Instance>> = self.ready().drain().flat_map(|(_, q)| q).collect();
         for i in all {
             i.stop();

@@ -260,6 +260,9 @@ fn shutdown_removes_instance_cgroups_and_directories() {
         !instance_cgroups(pid).is_empty(),
         "no instance cgroups while serving"
     );
+    // The call took the pool's Python instance, and the pool starts its replacement
+    // 100 ms later: stop while that start is under way.
+    std::thread::sleep(Duration::from_millis(110));
     let dir = s.stop();
     assert_eq!(
         instance_cgroups(pid),
