@@ -830,7 +830,6 @@ struct IsolatedHandle {
 }
 
 /// The instance's slirp4netns: its pooled namespace's, or one started after it.
-#[derive(Default)]
 struct Slirp {
     child: Option<slirp::SlirpProc>,
     /// The instance was cleaned up: a slirp4netns that starts late stops at once.

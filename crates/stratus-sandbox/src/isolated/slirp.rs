@@ -99,16 +99,12 @@ fn wait_readable(fd: &OwnedFd, timeout: Duration) -> std::io::Result<()> {
     }
 }
 
-fn pipe() -> std::io::Result<(OwnedFd, OwnedFd)> {
-    super::pipe()
-}
-
 /// Spawns `cmd` with the read end of a new exit pipe as fd 3 (slirp4netns ends when the
 /// write end closes), `ns` as fd 4 and, with `ns`, the write end of a ready pipe as fd 5.
 fn spawn(mut cmd: Command, ns: Option<RawFd>) -> std::io::Result<(SlirpProc, Option<OwnedFd>)> {
     use std::os::unix::process::CommandExt;
-    let (exit_r, exit_w) = pipe()?;
-    let ready = ns.map(|_| pipe()).transpose()?;
+    let (exit_r, exit_w) = super::pipe()?;
+    let ready = ns.map(|_| super::pipe()).transpose()?;
     let exit_fd = exit_r.as_raw_fd();
     let ready_fd = ready.as_ref().map_or(-1, |(_, w)| w.as_raw_fd());
     let ns_fd = ns.unwrap_or(-1);
